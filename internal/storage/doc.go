@@ -1,0 +1,7 @@
+// Package storage declares the persistence contract Quarry's registration
+// authority relies on. Backends live in sub-packages (sqlite, later
+// postgres) and must all pass the suite in storagetest.
+//
+// Backends return errors classified with core kinds: core.ErrNotFound when a
+// row is missing, core.ErrConflict when a compare-and-set loses.
+package storage
