@@ -45,6 +45,8 @@ type Problem struct {
 	Instance    string      `json:"instance,omitempty"`
 	Identifier  *Identifier `json:"identifier,omitempty"`
 	Subproblems []Problem   `json:"subproblems,omitempty"`
+	// Algorithms lists the supported JWS algorithms on badSignatureAlgorithm.
+	Algorithms []string `json:"algorithms,omitempty"`
 }
 
 func (p *Problem) Error() string {

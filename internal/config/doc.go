@@ -1,0 +1,6 @@
+// Package config defines Quarry's configuration file: strict YAML decoding
+// (unknown keys are errors), safe defaults, presets, and Validate.
+//
+// It imports only the standard library and the YAML decoder; cmd/ applies
+// flags and environment on top of what it returns.
+package config
