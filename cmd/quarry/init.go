@@ -1,0 +1,57 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/quarry-ca/quarry/internal/ca"
+	"github.com/quarry-ca/quarry/internal/config"
+)
+
+func cmdInit(args []string, stdout, stderr io.Writer) error {
+	f := newServerFlags("init", stderr)
+	org := f.fs.String("organization", "", "organization name in the CA certificates (default Quarry)")
+	keyTypes := f.fs.String("key-types", "", "comma-separated issuer key types: ecdsa,rsa (default both)")
+	rootValidity := f.fs.String("root-validity", "", "root certificate lifetime, e.g. 7300d")
+	intValidity := f.fs.String("intermediate-validity", "", "intermediate certificate lifetime, e.g. 1825d")
+	cfg, err := f.parse(args)
+	if err != nil {
+		return err
+	}
+	if *org != "" {
+		cfg.CA.Organization = *org
+	}
+	if *keyTypes != "" {
+		cfg.CA.KeyTypes = strings.Split(*keyTypes, ",")
+	}
+	for flagVal, dst := range map[string]*config.Duration{*rootValidity: &cfg.CA.RootValidity, *intValidity: &cfg.CA.IntermediateValidity} {
+		if flagVal == "" {
+			continue
+		}
+		d, err := config.ParseDuration(flagVal)
+		if err != nil {
+			return usageError{err}
+		}
+		*dst = config.Duration(d)
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+	}
+	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	c, err := ca.Init(context.Background(), ca.Config{
+		DataDir: cfg.DataDir, Organization: cfg.CA.Organization, KeyTypes: cfg.CA.KeyTypes,
+		RootValidity: time.Duration(cfg.CA.RootValidity), IntermediateValidity: time.Duration(cfg.CA.IntermediateValidity),
+		LeafValidity: time.Duration(cfg.CA.LeafValidity), Backdate: time.Duration(cfg.CA.Backdate),
+		IssuerBaseURL: "http://" + cfg.HTTPListen, PrivateNames: cfg.Preset != config.PresetPublic,
+	}, log)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Created the CA hierarchy in %s\n", cfg.DataDir)
+	fmt.Fprintf(stdout, "  Issuers: %s\n", strings.Join(c.IssuerIDs(), ", "))
+	fmt.Fprintf(stdout, "  Roots:   %s (give this file to clients that should trust Quarry)\n", c.RootsPEMPath())
+	return nil
+}

@@ -1,0 +1,137 @@
+package ca
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/rand"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/quarry-ca/quarry/internal/core"
+)
+
+// Issued is a signed leaf.
+type Issued struct {
+	DER                 []byte
+	Serial              string // lower-case hex
+	IssuerID            string
+	NotBefore, NotAfter time.Time
+}
+
+// Issue is prepare → lint → sign, and the only public way to sign a leaf.
+func (c *CA) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
+	tok, err := c.prepare(ctx, req, c.cfg.PrivateNames)
+	if err != nil {
+		return nil, err
+	}
+	return c.sign(ctx, tok)
+}
+
+// issuanceToken carries a linted template from prepare to sign. Only
+// prepare makes one and sign redeems it once, so nothing is ever signed
+// with a real key that the linter did not pass.
+type issuanceToken struct {
+	ca      *CA
+	issuer  *issuer
+	pub     crypto.PublicKey
+	lintTBS []byte // the tbsCertificate the linter saw
+
+	mu       sync.Mutex
+	template *x509.Certificate // nil once redeemed
+}
+
+func (t *issuanceToken) redeem(c *CA) (*x509.Certificate, error) {
+	if t == nil || t.ca != c {
+		return nil, core.Errorf(core.ErrServerInternal, "issuance token not from this CA")
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	tmpl := t.template
+	if tmpl == nil {
+		return nil, core.Errorf(core.ErrServerInternal, "issuance token already used")
+	}
+	t.template = nil
+	return tmpl, nil
+}
+
+// prepare builds the leaf template, signs a copy with the issuer's
+// throwaway key, lints it, and returns a token for sign if nothing blocks.
+func (c *CA) prepare(ctx context.Context, req IssueRequest, privateNames bool) (*issuanceToken, error) {
+	chk, err := checkRequest(req)
+	if err != nil {
+		return nil, err
+	}
+	iss := c.issuerFor(chk.spec)
+	tmpl, err := c.leafTemplate(chk, req.PublicKey, iss)
+	if err != nil {
+		return nil, err
+	}
+	if c.mutate != nil {
+		c.mutate(tmpl)
+	}
+	lintDER, err := x509.CreateCertificate(rand.Reader, tmpl, iss.lintParent, req.PublicKey, iss.lintSigner)
+	if err != nil {
+		return nil, internalError{fmt.Errorf("signing the lint certificate: %w", err)}
+	}
+	failures, allowed, err := c.linter.check(lintDER, privateNames)
+	if err != nil {
+		return nil, internalError{err}
+	}
+	if len(allowed) > 0 {
+		c.log.DebugContext(ctx, "allowed lint warnings", slog.String("serial", serialHex(tmpl.SerialNumber)),
+			slog.String("lints", strings.Join(allowed, ",")))
+	}
+	if len(failures) > 0 {
+		attrs := []slog.Attr{slog.String("issuer", iss.id), slog.String("serial", serialHex(tmpl.SerialNumber)),
+			slog.String("lints", lintNames(failures))}
+		for _, f := range failures {
+			attrs = append(attrs, slog.String(f.name, fmt.Sprintf("%s: %s", f.status, f.details)))
+		}
+		c.log.LogAttrs(ctx, slog.LevelError, "pre-issuance lint blocked a certificate", attrs...)
+		return nil, core.Errorf(core.ErrServerInternal, "the certificate failed pre-issuance lints: %s", lintNames(failures))
+	}
+	lintCert, err := x509.ParseCertificate(lintDER)
+	if err != nil {
+		return nil, internalError{fmt.Errorf("parsing the lint certificate: %w", err)}
+	}
+	return &issuanceToken{ca: c, issuer: iss, pub: req.PublicKey, lintTBS: lintCert.RawTBSCertificate, template: tmpl}, nil
+}
+
+// sign signs a prepared template with the issuer's real key. The result
+// must be the very tbsCertificate the linter passed.
+func (c *CA) sign(ctx context.Context, tok *issuanceToken) (*Issued, error) {
+	tmpl, err := tok.redeem(c)
+	if err != nil {
+		return nil, err
+	}
+	iss := tok.issuer
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, iss.cert, tok.pub, iss.signer)
+	if err != nil {
+		return nil, internalError{fmt.Errorf("signing with %s: %w", iss.id, err)}
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, internalError{fmt.Errorf("parsing the signed certificate: %w", err)}
+	}
+	if !bytes.Equal(cert.RawTBSCertificate, tok.lintTBS) {
+		return nil, internalError{fmt.Errorf("signed certificate %s differs from the linted one", serialHex(cert.SerialNumber))}
+	}
+	serial := serialHex(cert.SerialNumber)
+	c.log.LogAttrs(ctx, levelAudit, "certificate signed", slog.String("serial", serial), slog.String("issuer", iss.id),
+		slog.String("names", strings.Join(certNames(cert), ",")), slog.Time("not_after", cert.NotAfter))
+	return &Issued{DER: der, Serial: serial, IssuerID: iss.id, NotBefore: cert.NotBefore, NotAfter: cert.NotAfter}, nil
+}
+
+func certNames(cert *x509.Certificate) []string {
+	names := append([]string(nil), cert.DNSNames...)
+	for _, ip := range cert.IPAddresses {
+		names = append(names, net.IP(ip).String())
+	}
+	return names
+}

@@ -1,0 +1,230 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/quarry-ca/quarry/acme"
+	"github.com/quarry-ca/quarry/internal/ca"
+	"github.com/quarry-ca/quarry/internal/config"
+	"github.com/quarry-ca/quarry/internal/jose"
+	"github.com/quarry-ca/quarry/internal/nonce"
+	"github.com/quarry-ca/quarry/internal/policy"
+	"github.com/quarry-ca/quarry/internal/ra"
+	"github.com/quarry-ca/quarry/internal/storage/sqlite"
+	"github.com/quarry-ca/quarry/internal/va"
+	"github.com/quarry-ca/quarry/internal/wfe"
+)
+
+// Server is a running Quarry instance.
+type Server struct {
+	cfg   config.Config
+	log   *slog.Logger
+	store *sqlite.Store
+	ca    *ca.CA
+	ra    *ra.RA
+
+	acmeLn, httpLn net.Listener
+	acmeSrv        *http.Server
+	httpSrv        *http.Server
+}
+
+// New builds every part and opens the listeners; Run serves.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("creating data directory: %w", err)
+	}
+	s := &Server{cfg: cfg, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			s.closeAll()
+		}
+	}()
+
+	var err error
+	if s.acmeLn, err = net.Listen("tcp", cfg.Listen); err != nil {
+		return nil, fmt.Errorf("listening for ACME on %s: %w", cfg.Listen, err)
+	}
+	if s.httpLn, err = net.Listen("tcp", cfg.HTTPListen); err != nil {
+		return nil, fmt.Errorf("listening for HTTP on %s: %w", cfg.HTTPListen, err)
+	}
+	if s.store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "quarry.db")); err != nil {
+		return nil, fmt.Errorf("opening database: %w", err)
+	}
+	if s.ca, err = ca.Load(ctx, caConfig(cfg, s.issuerURL()), log.With("component", "ca")); err != nil {
+		return nil, fmt.Errorf("loading CA: %w", err)
+	}
+	validator, err := va.New(va.Config{
+		HTTPPort: cfg.VA.HTTPPort, TLSPort: cfg.VA.TLSPort, DNSResolver: cfg.VA.DNSResolver,
+		AllowPrivate: cfg.AllowPrivate(), Timeout: time.Duration(cfg.VA.Timeout), UserAgent: "Quarry-VA",
+	}, log.With("component", "va"))
+	if err != nil {
+		return nil, fmt.Errorf("starting VA: %w", err)
+	}
+	pol, err := policy.New(policy.Config{
+		Mode: policy.Mode(cfg.Preset), MaxNames: cfg.Policy.MaxNames, BlockedNames: cfg.Policy.BlockedNames,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("loading policy: %w", err)
+	}
+	nonces, err := nonce.New(nonce.Config{})
+	if err != nil {
+		return nil, fmt.Errorf("starting nonce service: %w", err)
+	}
+	s.ra, err = ra.New(ra.Config{
+		OrderLifetime:        time.Duration(cfg.Orders.Lifetime),
+		PendingAuthzLifetime: time.Duration(cfg.Orders.PendingAuthzLifetime),
+		ValidAuthzLifetime:   time.Duration(cfg.Orders.ValidAuthzLifetime),
+		ValidationTimeout:    time.Duration(cfg.VA.Timeout) + 5*time.Second,
+		TermsOfService:       cfg.ACME.TermsOfService,
+		EABRequired:          cfg.ACME.EABRequired,
+	}, ra.Deps{Store: s.store, VA: validator, CA: s.ca, Policy: pol, Log: log.With("component", "ra")})
+	if err != nil {
+		return nil, err
+	}
+	eabKeys, err := cfg.EABKeyBytes()
+	if err != nil {
+		return nil, err
+	}
+	front := wfe.New(wfe.Config{
+		PublicURL: cfg.PublicURL,
+		Meta: acme.Meta{
+			TermsOfService: cfg.ACME.TermsOfService, Website: cfg.ACME.Website,
+			CAAIdentities: cfg.ACME.CAAIdentities, ExternalAccountRequired: cfg.ACME.EABRequired,
+		},
+		EABKeys: eabKeys,
+	}, s.ra, jose.NewVerifier(nonces, s.store, s.accountURLPrefix()), nonces, log.With("component", "wfe"))
+
+	tlsCert, err := s.ca.ServerCertificate(ctx, s.tlsNames())
+	if err != nil {
+		return nil, fmt.Errorf("issuing the API's TLS certificate: %w", err)
+	}
+	s.acmeSrv = &http.Server{
+		Handler:           front.Handler(),
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12},
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	s.httpSrv = &http.Server{
+		Handler:           wfe.IssuerHandler(s.ca),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+	}
+	ok = true
+	return s, nil
+}
+
+func caConfig(cfg config.Config, issuerURL string) ca.Config {
+	return ca.Config{
+		DataDir: cfg.DataDir, Organization: cfg.CA.Organization, KeyTypes: cfg.CA.KeyTypes,
+		RootValidity: time.Duration(cfg.CA.RootValidity), IntermediateValidity: time.Duration(cfg.CA.IntermediateValidity),
+		LeafValidity: time.Duration(cfg.CA.LeafValidity), Backdate: time.Duration(cfg.CA.Backdate),
+		IssuerBaseURL: issuerURL,
+		// Internal names are legitimate outside the public preset, so the
+		// lints that check names against the public DNS must not block them.
+		PrivateNames: cfg.Preset != config.PresetPublic,
+	}
+}
+
+// DirectoryURL is where clients find the ACME directory.
+func (s *Server) DirectoryURL() string { return s.baseURL() + "/directory" }
+
+// RootsPath is the PEM file with every root certificate.
+func (s *Server) RootsPath() string { return s.ca.RootsPEMPath() }
+
+// ACMEAddr and HTTPAddr are the bound listener addresses.
+func (s *Server) ACMEAddr() string { return s.acmeLn.Addr().String() }
+func (s *Server) HTTPAddr() string { return s.httpLn.Addr().String() }
+
+func (s *Server) baseURL() string {
+	if s.cfg.PublicURL != "" {
+		return trimSlash(s.cfg.PublicURL)
+	}
+	return "https://" + s.acmeLn.Addr().String()
+}
+
+func (s *Server) accountURLPrefix() string { return s.baseURL() + "/acme/acct/" }
+
+func (s *Server) issuerURL() string {
+	if s.cfg.IssuerURL != "" {
+		return trimSlash(s.cfg.IssuerURL)
+	}
+	return "http://" + s.httpLn.Addr().String()
+}
+
+// tlsNames are the names the API's certificate covers: loopback plus the
+// listen and public hosts.
+func (s *Server) tlsNames() []string {
+	names := []string{"localhost", "127.0.0.1", "::1"}
+	if host, _, err := net.SplitHostPort(s.cfg.Listen); err == nil && host != "" && !net.ParseIP(host).IsUnspecified() {
+		names = append(names, host)
+	}
+	if u, err := url.Parse(s.cfg.PublicURL); err == nil && u.Hostname() != "" {
+		names = append(names, u.Hostname())
+	}
+	return dedupe(names)
+}
+
+// Run serves until ctx ends, then shuts down gracefully: in-flight
+// requests finish, background validations and issuances drain, and the
+// database closes last.
+func (s *Server) Run(ctx context.Context) error {
+	errc := make(chan error, 2)
+	go func() { errc <- s.acmeSrv.ServeTLS(s.acmeLn, "", "") }()
+	go func() { errc <- s.httpSrv.Serve(s.httpLn) }()
+	var runErr error
+	select {
+	case <-ctx.Done():
+	case runErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(s.cfg.Shutdown))
+	defer cancel()
+	err := errors.Join(s.acmeSrv.Shutdown(sctx), s.httpSrv.Shutdown(sctx), s.ra.Drain(sctx), s.store.Close())
+	if runErr != nil && !errors.Is(runErr, http.ErrServerClosed) {
+		return errors.Join(runErr, err)
+	}
+	return err
+}
+
+func (s *Server) closeAll() {
+	for _, ln := range []net.Listener{s.acmeLn, s.httpLn} {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+	if s.store != nil {
+		s.store.Close()
+	}
+}
+
+func trimSlash(s string) string {
+	for len(s) > 0 && s[len(s)-1] == '/' {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+func dedupe(in []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range in {
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
