@@ -33,6 +33,9 @@ type Server struct {
 	tcp      *dns.Server
 	done     chan error
 
+	closeOnce sync.Once
+	closeErr  error
+
 	mu      sync.Mutex
 	nodes   map[string]*node
 	queries []dns.Question
@@ -128,8 +131,13 @@ func listenBoth(ctx context.Context, addr string) (net.Listener, net.PacketConn,
 // Addr is the "host:port" both transports listen on.
 func (s *Server) Addr() string { return s.addr }
 
-// Close stops both transports.
+// Close stops both transports; later calls return the first call's result.
 func (s *Server) Close() error {
+	s.closeOnce.Do(func() { s.closeErr = s.shutdown() })
+	return s.closeErr
+}
+
+func (s *Server) shutdown() error {
 	var errs []error
 	for _, srv := range []*dns.Server{s.tcp, s.udp} {
 		if srv == nil {

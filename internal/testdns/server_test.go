@@ -355,6 +355,19 @@ func TestTXTAccessor(t *testing.T) {
 	}
 }
 
+func TestCloseTwice(t *testing.T) {
+	s := startServer(t, Config{})
+	if err := s.Close(); err != nil {
+		t.Fatalf("first Close: %v", err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("got second Close error %v, want nil", err)
+	}
+	if _, err := query(t, s.Addr(), "udp", "a.test.", dns.TypeA); err == nil {
+		t.Errorf("got an answer after Close, want none")
+	}
+}
+
 func TestFixedAddr(t *testing.T) {
 	probe, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

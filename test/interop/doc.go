@@ -1,0 +1,10 @@
+// Package interop runs the real Debian certbot and lego clients against a
+// real `quarry serve` built from this module (and against Pebble, as a
+// reference CA), with validation pointed at an in-process DNS server.
+//
+// Run `go test -v ./test/interop/` to see every client command line. The
+// programs come from scripts/deps.sh; without them the tests skip, or fail
+// when CI=true.
+//
+// It may import anything in the module; nothing may import it.
+package interop
