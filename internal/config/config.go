@@ -200,8 +200,9 @@ func (c *Config) EABKeyBytes() (map[string][]byte, error) {
 	out := make(map[string][]byte, len(c.ACME.EABKeys))
 	for kid, k := range c.ACME.EABKeys {
 		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(k, "="))
-		if err != nil || len(b) < 16 {
-			return nil, fmt.Errorf("acme.eab-keys.%s: want a base64url key of at least 16 bytes", kid)
+		// go-jose refuses HMAC keys shorter than the hash: 32 bytes for HS256.
+		if err != nil || len(b) < 32 {
+			return nil, fmt.Errorf("acme.eab-keys.%s: want a base64url key of at least 32 bytes", kid)
 		}
 		out[kid] = b
 	}
