@@ -1,52 +1,68 @@
 package jose
 
 import (
-	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/json"
+	"hash"
 
 	gojose "github.com/go-jose/go-jose/v4"
 
 	"github.com/quarry-ca/quarry/internal/core"
 )
 
-var eabAlgs = []gojose.SignatureAlgorithm{gojose.HS256, gojose.HS384, gojose.HS512}
-
-// VerifyEAB checks an external account binding (RFC 8555 §7.3.4) and
-// returns its key ID.
-func VerifyEAB(eab json.RawMessage, accountJWK *gojose.JSONWebKey, url string, lookup func(kid string) ([]byte, bool)) (string, error) {
-	trimmed := bytes.TrimSpace(eab)
-	var members map[string]json.RawMessage
-	if json.Unmarshal(trimmed, &members) != nil || members["signatures"] != nil || members["header"] != nil {
-		return "", core.Errorf(core.ErrMalformed, "externalAccountBinding must be a flattened JWS")
+// VerifyEAB checks an external account binding (RFC 8555 §7.3.4) sent to
+// the newAccount URL url, and returns its key ID. lookup finds the MAC key
+// a CA operator configured for a key ID.
+func VerifyEAB(eab json.RawMessage, accountJWK *gojose.JSONWebKey, url string, lookup func(kid string) (hmacKey []byte, ok bool)) (string, error) {
+	p, err := parseFlattened(eab, eabAlgs)
+	if err != nil {
+		return "", err
 	}
-	jws, err := gojose.ParseSignedJSON(string(trimmed), eabAlgs)
-	if err != nil || len(jws.Signatures) != 1 {
-		return "", core.Errorf(core.ErrMalformed, "externalAccountBinding must be a JWS signed with HS256, HS384 or HS512")
-	}
-	h := jws.Signatures[0].Protected
-	if h.Nonce != "" {
+	h := &p.h
+	switch {
+	case h.nonce != nil:
 		return "", core.Errorf(core.ErrMalformed, "externalAccountBinding must not have a nonce")
+	case h.jwk != nil:
+		return "", core.Errorf(core.ErrMalformed, "externalAccountBinding must not have a jwk header")
+	case h.url == nil || *h.url != url:
+		return "", core.Errorf(core.ErrMalformed, "externalAccountBinding url must be the newAccount URL")
+	case h.kid == nil || *h.kid == "":
+		return "", core.Errorf(core.ErrMalformed, "externalAccountBinding must name its key in kid")
 	}
-	if u, _ := h.ExtraHeaders["url"].(string); u != url {
-		return "", core.Errorf(core.ErrMalformed, "externalAccountBinding url must equal the newAccount URL")
-	}
-	key, ok := lookup(h.KeyID)
-	if h.KeyID == "" || !ok {
+	key, ok := lookup(*h.kid)
+	if !ok || len(key) == 0 {
 		return "", core.Errorf(core.ErrUnauthorized, "externalAccountBinding names an unknown key ID")
 	}
-	// go-jose compares the MAC in constant time.
-	payload, err := jws.Verify(key)
-	if err != nil {
+	// hmac.Equal takes the same time wherever the MACs differ.
+	if !hmac.Equal(mac(h.alg, key, p.input), p.sig) {
 		return "", core.Errorf(core.ErrUnauthorized, "externalAccountBinding MAC is invalid")
 	}
 	var bound gojose.JSONWebKey
-	if err := bound.UnmarshalJSON(payload); err != nil {
-		return "", core.Errorf(core.ErrMalformed, "externalAccountBinding payload must be the account's JWK")
+	if err := bound.UnmarshalJSON(p.payload); err != nil || !bound.IsPublic() {
+		return "", core.Errorf(core.ErrMalformed, "externalAccountBinding payload must be the account's public JWK")
 	}
-	want, err1 := Thumbprint(accountJWK)
-	got, err2 := Thumbprint(&bound)
-	if err1 != nil || err2 != nil || want != got {
-		return "", core.Errorf(core.ErrUnauthorized, "externalAccountBinding binds a different key")
+	if !sameKey(&bound, accountJWK) {
+		return "", core.Errorf(core.ErrUnauthorized, "externalAccountBinding binds a different key than the account's")
 	}
-	return h.KeyID, nil
+	return *h.kid, nil
+}
+
+// mac computes an HS256/384/512 JWS MAC. go-jose refuses keys shorter
+// than the hash, but RFC 8555 leaves key length to the CA, so keys of any
+// length work here and config decides what is long enough.
+func mac(alg string, key []byte, input string) []byte {
+	var newHash func() hash.Hash
+	switch gojose.SignatureAlgorithm(alg) {
+	case gojose.HS384:
+		newHash = sha512.New384
+	case gojose.HS512:
+		newHash = sha512.New
+	default:
+		newHash = sha256.New
+	}
+	m := hmac.New(newHash, key)
+	m.Write([]byte(input))
+	return m.Sum(nil)
 }

@@ -3,6 +3,7 @@ package jose
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -18,7 +19,8 @@ type NonceRedeemer interface {
 	Redeem(ctx context.Context, nonce string) error
 }
 
-// AccountGetter finds the account a kid names.
+// AccountGetter finds the account a kid names. A missing account is an
+// error of kind core.ErrNotFound.
 type AccountGetter interface {
 	GetAccount(ctx context.Context, id int64) (*core.Account, error)
 }
@@ -37,121 +39,125 @@ const (
 
 // Verifier checks JWS-signed ACME requests.
 type Verifier struct {
-	nonces      NonceRedeemer
-	accounts    AccountGetter
-	accountPath string
+	nonces   NonceRedeemer
+	accounts AccountGetter
+	prefix   string
 }
 
-// NewVerifier returns a verifier. accountURLPrefix is the account URL up to
-// the ID; only its path counts, because a kid must name an account at the
-// same scheme and host the request was sent to.
+// NewVerifier returns a verifier. A kid must be accountURLPrefix followed
+// by the account's decimal ID. A prefix that is only a path ("/acme/acct/")
+// is taken relative to the scheme and host the request was sent to.
 func NewVerifier(nonces NonceRedeemer, accounts AccountGetter, accountURLPrefix string) *Verifier {
-	p := accountURLPrefix
-	if u, err := url.Parse(accountURLPrefix); err == nil && u.Path != "" {
-		p = u.Path
-	}
-	return &Verifier{nonces: nonces, accounts: accounts, accountPath: p}
+	return &Verifier{nonces: nonces, accounts: accounts, prefix: accountURLPrefix}
 }
 
-// Request is a verified request. Only Verify makes one.
-type Request struct {
-	payload []byte
-	account *core.Account
-	jwk     *gojose.JSONWebKey
-	url     string
-	kid     string
-}
-
-// Payload is the verified payload; empty for POST-as-GET.
-func (r *Request) Payload() []byte { return r.payload }
-
-// IsPostAsGet says whether the payload is the empty string.
-func (r *Request) IsPostAsGet() bool { return len(r.payload) == 0 }
-
-// Account is the signing account, or nil when the request used a jwk.
-func (r *Request) Account() *core.Account { return r.account }
-
-// JWK is the key that verified the signature.
-func (r *Request) JWK() *gojose.JSONWebKey { return r.jwk }
-
-// URL is the request URL the JWS was signed for.
-func (r *Request) URL() string { return r.url }
-
-// Verify checks one request body sent to requestURL.
+// Verify checks one request body. requestURL is the full URL the request
+// was sent to. Every error is a *core.Error with a client-safe detail,
+// except failures of the nonce redeemer or account store, which are
+// wrapped as they come.
 func (v *Verifier) Verify(ctx context.Context, body []byte, requestURL string, mode KeyMode) (*Request, error) {
-	_, h, err := parseFlattened(body)
+	p, err := parseFlattened(body, requestAlgs)
 	if err != nil {
 		return nil, err
 	}
-	hasJWK, hasKID := len(h.JWK) > 0, h.KID != nil
-	switch {
-	case hasJWK && hasKID:
-		return nil, core.Errorf(core.ErrMalformed, "the JWS header must have jwk or kid, not both")
-	case !hasJWK && !hasKID:
-		return nil, core.Errorf(core.ErrMalformed, "the JWS header must have jwk or kid")
-	case hasJWK && mode == KeyModeKID:
-		return nil, core.Errorf(core.ErrMalformed, "this resource needs a kid naming your account, not a jwk")
-	case hasKID && mode == KeyModeJWK:
-		return nil, core.Errorf(core.ErrMalformed, "this resource needs a jwk, not a kid")
+	if err := checkKeyMode(&p.h, mode); err != nil {
+		return nil, err
 	}
-	jws, err := gojose.ParseSignedJSON(string(body), allowedAlgs)
+	req := &Request{url: requestURL}
+	if p.h.kid == nil {
+		if req.jwk, err = parseJWK(p.h.jwk, p.h.alg); err != nil {
+			return nil, err
+		}
+	}
+	if p.h.url == nil || *p.h.url != requestURL {
+		return nil, core.Errorf(core.ErrUnauthorized, "the JWS url header must be the request URL %s", truncate(requestURL, 200))
+	}
+	jws, err := gojose.ParseSignedJSON(p.body, requestAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, core.Errorf(core.ErrMalformed, "the JWS could not be parsed")
 	}
-	req := &Request{url: requestURL}
-	if hasKID {
-		req.kid = *h.KID
-		if req.account, err = v.account(ctx, *h.KID, requestURL); err != nil {
+	// The nonce goes after the cheap structural checks and before any
+	// store lookup or use of the payload.
+	if p.h.nonce == nil || *p.h.nonce == "" {
+		return nil, core.Errorf(core.ErrBadNonce, "the JWS header has no nonce")
+	}
+	if err := v.nonces.Redeem(ctx, *p.h.nonce); err != nil {
+		return nil, fmt.Errorf("redeeming nonce: %w", err)
+	}
+	if p.h.kid != nil {
+		req.kid = *p.h.kid
+		if req.account, req.jwk, err = v.account(ctx, req.kid, requestURL, p.h.alg); err != nil {
 			return nil, err
 		}
-		req.jwk = &gojose.JSONWebKey{}
-		if err := req.jwk.UnmarshalJSON(req.account.Key); err != nil {
-			return nil, errors.New("stored account key does not parse")
-		}
-	} else {
-		req.jwk = jws.Signatures[0].Protected.JSONWebKey
-	}
-	if err := checkKey(req.jwk, h.Alg); err != nil {
-		return nil, err
 	}
 	if req.payload, err = jws.Verify(req.jwk); err != nil {
 		return nil, core.Errorf(core.ErrMalformed, "JWS verification error: the signature does not match the key")
 	}
-	// The nonce is spent only on a correctly signed request, so nobody can
-	// burn other clients' nonces with junk.
-	if h.Nonce == nil || *h.Nonce == "" {
-		return nil, core.Errorf(core.ErrBadNonce, "the JWS header has no nonce")
-	}
-	if err := v.nonces.Redeem(ctx, *h.Nonce); err != nil {
+	if err := checkPayload(req.payload); err != nil {
 		return nil, err
-	}
-	if h.URL == nil || *h.URL != requestURL {
-		return nil, core.Errorf(core.ErrUnauthorized, "the JWS url header does not match the request URL %s", requestURL)
 	}
 	return req, nil
 }
 
-// account resolves a kid, which must be this server's account URL at the
-// request's own scheme and host.
-func (v *Verifier) account(ctx context.Context, kid, requestURL string) (*core.Account, error) {
-	ku, err := url.Parse(kid)
-	ru, rerr := url.Parse(requestURL)
-	if err != nil || rerr != nil || ku.Scheme != ru.Scheme || ku.Host != ru.Host || ku.RawQuery != "" || ku.Fragment != "" {
-		return nil, core.Errorf(core.ErrMalformed, "the kid must be an account URL of this server")
+// checkKeyMode enforces exactly one of jwk and kid, as the resource wants.
+func checkKeyMode(h *header, mode KeyMode) error {
+	hasJWK, hasKID := h.jwk != nil, h.kid != nil
+	switch {
+	case hasJWK && hasKID:
+		return core.Errorf(core.ErrMalformed, "the JWS header must have jwk or kid, not both")
+	case !hasJWK && !hasKID:
+		return core.Errorf(core.ErrMalformed, "the JWS header must have jwk or kid")
+	case hasJWK && mode == KeyModeKID:
+		return core.Errorf(core.ErrMalformed, "this resource needs a kid naming your account, not a jwk")
+	case hasKID && mode == KeyModeJWK:
+		return core.Errorf(core.ErrMalformed, "this resource needs a jwk, not a kid")
 	}
-	idStr, ok := strings.CutPrefix(ku.Path, v.accountPath)
-	id, perr := strconv.ParseInt(idStr, 10, 64)
-	if !ok || perr != nil || id <= 0 || strconv.FormatInt(id, 10) != idStr {
-		return nil, core.Errorf(core.ErrMalformed, "the kid must be an account URL of this server")
+	return nil
+}
+
+// account resolves a kid to a valid account and its key, checked for alg.
+func (v *Verifier) account(ctx context.Context, kid, requestURL, alg string) (*core.Account, *gojose.JSONWebKey, error) {
+	id, ok := v.accountID(kid, requestURL)
+	if !ok {
+		return nil, nil, core.Errorf(core.ErrMalformed, "the kid must be an account URL of this server")
 	}
 	acct, err := v.accounts.GetAccount(ctx, id)
 	if errors.Is(err, core.ErrNotFound) {
-		return nil, core.Errorf(core.ErrAccountDoesNotExist, "no account exists at %s", truncate(kid, 100))
+		return nil, nil, core.Errorf(core.ErrAccountDoesNotExist, "no account exists at %s", truncate(kid, 200))
 	} else if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("looking up account %d: %w", id, err)
 	}
 	if acct.Status != acme.StatusValid {
-		return nil, core.Errorf(core.ErrUnauthorized, "the account is %s", acct.Status)
+		return nil, nil, core.Errorf(core.ErrUnauthorized, "the account is %s", acct.Status)
 	}
-	return acct, nil
+	var k gojose.JSONWebKey
+	if err := k.UnmarshalJSON(acct.Key); err != nil {
+		return nil, nil, fmt.Errorf("parsing stored key of account %d: %w", id, core.ErrServerInternal)
+	}
+	if err := checkKey(&k, alg); err != nil {
+		return nil, nil, err
+	}
+	return acct, &k, nil
+}
+
+// accountID parses the account ID out of a kid.
+func (v *Verifier) accountID(kid, requestURL string) (int64, bool) {
+	prefix := v.prefix
+	if strings.HasPrefix(prefix, "/") {
+		u, err := url.Parse(requestURL)
+		if err != nil || u.Scheme == "" || u.Host == "" {
+			return 0, false
+		}
+		prefix = u.Scheme + "://" + u.Host + prefix
+	}
+	s, ok := strings.CutPrefix(kid, prefix)
+	if !ok || prefix == "" {
+		return 0, false
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	// Only the canonical spelling, so one account has one kid.
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != s {
+		return 0, false
+	}
+	return id, true
 }

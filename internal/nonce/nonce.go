@@ -1,6 +1,7 @@
 package nonce
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -29,10 +30,11 @@ type Service struct {
 	prefix string
 	rand   io.Reader
 
-	mu          sync.Mutex
-	outstanding map[string]struct{}
-	order       []string // FIFO ring of issued nonces, for eviction
-	head        int
+	mu sync.Mutex
+	// byValue finds a nonce's place in age, so Redeem removes it in O(1)
+	// and only unredeemed nonces count toward the bound.
+	byValue map[string]*list.Element
+	age     *list.List // oldest at the front
 }
 
 // nonceBytes is the entropy in each nonce: 128 bits.
@@ -51,8 +53,8 @@ func New(cfg Config) (*Service, error) {
 	}
 	return &Service{
 		max: cfg.MaxOutstanding, prefix: cfg.Prefix, rand: cfg.Rand,
-		outstanding: make(map[string]struct{}, cfg.MaxOutstanding),
-		order:       make([]string, 0, cfg.MaxOutstanding),
+		byValue: make(map[string]*list.Element),
+		age:     list.New(),
 	}, nil
 }
 
@@ -65,29 +67,37 @@ func (s *Service) Nonce(_ context.Context) (string, error) {
 	n := s.prefix + base64.RawURLEncoding.EncodeToString(b[:])
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.order) < s.max {
-		s.order = append(s.order, n)
-	} else {
-		// Evict the oldest; it may already be redeemed, which is harmless.
-		delete(s.outstanding, s.order[s.head])
-		s.order[s.head] = n
-		s.head = (s.head + 1) % s.max
+	if _, dup := s.byValue[n]; dup {
+		// Only a broken randomness source repeats 128 bits.
+		return "", fmt.Errorf("making nonce: randomness source repeated itself")
 	}
-	s.outstanding[n] = struct{}{}
+	s.byValue[n] = s.age.PushBack(n)
+	for s.age.Len() > s.max {
+		delete(s.byValue, s.age.Remove(s.age.Front()).(string))
+	}
 	return n, nil
 }
 
-// Redeem accepts a nonce once. Unknown, reused and evicted nonces are
-// core.ErrBadNonce.
+// Redeem accepts a nonce once. Unknown, reused, malformed and evicted
+// nonces are core.ErrBadNonce.
 func (s *Service) Redeem(_ context.Context, n string) error {
 	if len(n) != len(s.prefix)+base64.RawURLEncoding.EncodedLen(nonceBytes) {
 		return core.Errorf(core.ErrBadNonce, "the nonce is malformed; get a fresh one from newNonce")
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.outstanding[n]; !ok {
+	e, ok := s.byValue[n]
+	if !ok {
 		return core.Errorf(core.ErrBadNonce, "the nonce is unknown, expired or already used; retry with the nonce in this response")
 	}
-	delete(s.outstanding, n)
+	s.age.Remove(e)
+	delete(s.byValue, n)
 	return nil
+}
+
+// outstanding is how many nonces could still be redeemed.
+func (s *Service) outstanding() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.byValue)
 }
