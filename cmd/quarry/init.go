@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
 
 	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/config"
+	"github.com/quarry-ca/quarry/internal/server"
 )
 
 func cmdInit(args []string, stdout, stderr io.Writer) error {
@@ -41,12 +41,7 @@ func cmdInit(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Errorf("invalid configuration:\n%w", err)}
 	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
-	c, err := ca.Init(context.Background(), ca.Config{
-		DataDir: cfg.DataDir, Organization: cfg.CA.Organization, KeyTypes: cfg.CA.KeyTypes,
-		RootValidity: time.Duration(cfg.CA.RootValidity), IntermediateValidity: time.Duration(cfg.CA.IntermediateValidity),
-		LeafValidity: time.Duration(cfg.CA.LeafValidity), Backdate: time.Duration(cfg.CA.Backdate),
-		IssuerBaseURL: "http://" + cfg.HTTPListen, PrivateNames: cfg.Preset != config.PresetPublic,
-	}, log)
+	c, err := ca.Init(context.Background(), server.CAConfig(cfg, "http://"+cfg.HTTPListen), log)
 	if err != nil {
 		return err
 	}

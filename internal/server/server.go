@@ -64,7 +64,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if s.store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "quarry.db")); err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
-	if s.ca, err = ca.Load(ctx, caConfig(cfg, s.issuerURL()), log.With("component", "ca")); err != nil {
+	if s.ca, err = ca.Load(ctx, CAConfig(cfg, s.issuerURL()), log.With("component", "ca")); err != nil {
 		return nil, fmt.Errorf("loading CA: %w", err)
 	}
 	validator, err := va.New(va.Config{
@@ -127,7 +127,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	return s, nil
 }
 
-func caConfig(cfg config.Config, issuerURL string) ca.Config {
+// CAConfig is the CA's configuration for a server configuration, shared
+// by serve and init so both build the same hierarchy.
+func CAConfig(cfg config.Config, issuerURL string) ca.Config {
 	return ca.Config{
 		DataDir: cfg.DataDir, Organization: cfg.CA.Organization, KeyTypes: cfg.CA.KeyTypes,
 		RootValidity: time.Duration(cfg.CA.RootValidity), IntermediateValidity: time.Duration(cfg.CA.IntermediateValidity),
