@@ -43,22 +43,27 @@ func (r *RA) RespondChallenge(ctx context.Context, acct *core.Account, az *core.
 		}
 		return nil, fmt.Errorf("starting challenge: %w", err)
 	}
-	req := va.Request{
-		Identifier: az.Identifier, Wildcard: az.Wildcard, Challenge: ch.Type,
-		Token: ch.Token, KeyAuthorization: ch.Token + "." + acct.KeyID,
-	}
-	azCopy, chCopy := *az, *ch
-	err := r.background(func() {
-		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.ValidationTimeout)
-		defer cancel()
-		r.validate(vctx, &azCopy, &chCopy, req)
-	})
-	if err != nil {
+	if err := r.startValidation(ctx, acct, az, ch); err != nil {
 		return nil, err
 	}
 	started := *ch
 	started.Status = acme.StatusProcessing
 	return &started, nil
+}
+
+// startValidation validates a challenge already marked processing, in the
+// background.
+func (r *RA) startValidation(ctx context.Context, acct *core.Account, az *core.Authorization, ch *core.Challenge) error {
+	req := va.Request{
+		Identifier: az.Identifier, Wildcard: az.Wildcard, Challenge: ch.Type,
+		Token: ch.Token, KeyAuthorization: ch.Token + "." + acct.KeyID,
+	}
+	azCopy, chCopy := *az, *ch
+	return r.background(func() {
+		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.ValidationTimeout)
+		defer cancel()
+		r.validate(vctx, &azCopy, &chCopy, req)
+	})
 }
 
 func (r *RA) reloadChallenge(ctx context.Context, authzID, challID int64) (*core.Challenge, error) {

@@ -95,6 +95,11 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
+	if v, o, err := s.ra.Resume(ctx); err != nil {
+		return nil, fmt.Errorf("resuming interrupted work: %w", err)
+	} else if v+o > 0 {
+		log.Info("resumed interrupted work", "validations", v, "failed_orders", o)
+	}
 	eabKeys, err := cfg.EABKeyBytes()
 	if err != nil {
 		return nil, err

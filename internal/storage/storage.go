@@ -66,5 +66,9 @@ type Store interface {
 	// unexpired authorization for at now (wildcard names as "*.x").
 	ValidAuthorizedNames(ctx context.Context, accountID int64, names []string, now time.Time) (map[string]bool, error)
 
+	// InFlight returns the authorizations with a challenge in processing and
+	// the orders in processing: work a stopped server left unfinished.
+	InFlight(ctx context.Context) (authzIDs, orderIDs []int64, err error)
+
 	Close() error
 }

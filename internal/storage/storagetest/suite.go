@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RevokeCertificate", testRevokeCertificate},
 		{"ValidAuthorizedNames", testValidAuthorizedNames},
 		{"NotFound", testNotFound},
+		{"InFlight", testInFlight},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

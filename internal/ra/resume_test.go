@@ -1,0 +1,99 @@
+package ra_test
+
+import (
+	"context"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/quarry-ca/quarry/acme"
+	"github.com/quarry-ca/quarry/internal/ca"
+	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/policy"
+	"github.com/quarry-ca/quarry/internal/ra"
+	"github.com/quarry-ca/quarry/internal/storage/sqlite"
+	"github.com/quarry-ca/quarry/internal/va"
+)
+
+// recordingVA passes every validation and remembers what it was asked.
+type recordingVA struct {
+	mu   sync.Mutex
+	reqs []va.Request
+}
+
+func (v *recordingVA) Validate(_ context.Context, req va.Request) ([]acme.ValidationRecord, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.reqs = append(v.reqs, req)
+	return []acme.ValidationRecord{{Hostname: req.Identifier.Value}}, nil
+}
+
+func TestResumeInterruptedWork(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "q.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	now := time.Now()
+	acct := &core.Account{Key: []byte(`{}`), KeyID: "thumb", Status: acme.StatusValid, CreatedAt: now}
+	if err := store.NewAccount(ctx, acct); err != nil {
+		t.Fatal(err)
+	}
+	newOrder := func(name string, status acme.Status) (*core.Order, *core.Authorization) {
+		az := &core.Authorization{AccountID: acct.ID, Identifier: acme.Identifier{Type: acme.IdentifierDNS, Value: name},
+			Status: status, Expires: now.Add(time.Hour),
+			Challenges: []*core.Challenge{{Type: acme.ChallengeHTTP01, Status: acme.StatusPending, Token: "tok-" + name}}}
+		o := &core.Order{AccountID: acct.ID, Status: acme.StatusPending, Expires: now.Add(time.Hour),
+			Identifiers: []acme.Identifier{az.Identifier}, CreatedAt: now}
+		if err := store.NewOrder(ctx, o, []*core.Authorization{az}); err != nil {
+			t.Fatal(err)
+		}
+		return o, az
+	}
+	_, validating := newOrder("validating.test", acme.StatusPending)
+	if err := store.StartChallenge(ctx, validating.Challenges[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	signing, _ := newOrder("signing.test", acme.StatusValid)
+	if err := store.SetOrderStatus(ctx, signing.ID, acme.StatusPending, acme.StatusProcessing, nil); err != nil {
+		t.Fatal(err)
+	}
+	idle, _ := newOrder("idle.test", acme.StatusPending)
+
+	pol, _ := policy.New(policy.Config{Mode: policy.ModeDev})
+	authority, err := ca.Load(ctx, ca.Config{DataDir: dir, KeyTypes: []string{ca.KeyECDSA}}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recordingVA{}
+	r, err := ra.New(ra.Config{OrderLifetime: time.Hour, PendingAuthzLifetime: time.Hour, ValidAuthzLifetime: time.Hour},
+		ra.Deps{Store: store, VA: rec, CA: authority, Policy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	validations, orders, err := r.Resume(ctx)
+	if err != nil || validations != 1 || orders != 1 {
+		t.Fatalf("got %d validations, %d orders, %v; want 1, 1, nil", validations, orders, err)
+	}
+	if err := r.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.reqs) != 1 || rec.reqs[0].KeyAuthorization != "tok-validating.test.thumb" {
+		t.Errorf("got validations %+v, want one for validating.test with its key authorization", rec.reqs)
+	}
+	az, _ := store.GetAuthorization(ctx, validating.ID)
+	if az.Status != acme.StatusValid || az.Challenges[0].Status != acme.StatusValid {
+		t.Errorf("resumed authorization: got %s / %s, want valid / valid", az.Status, az.Challenges[0].Status)
+	}
+	o, _ := store.GetOrder(ctx, signing.ID)
+	if o.Status != acme.StatusInvalid || o.Error == nil || o.Error.Kind != core.ErrServerInternal {
+		t.Errorf("interrupted order: got %s with %v, want invalid with a serverInternal error", o.Status, o.Error)
+	}
+	if o, _ := store.GetOrder(ctx, idle.ID); o.Status != acme.StatusPending {
+		t.Errorf("untouched order: got %s, want pending", o.Status)
+	}
+}
