@@ -30,6 +30,8 @@ func (v *recordingVA) Validate(_ context.Context, req va.Request) ([]acme.Valida
 	return []acme.ValidationRecord{{Hostname: req.Identifier.Value}}, nil
 }
 
+func (v *recordingVA) CheckCAA(context.Context, va.CAARequest) error { return nil }
+
 func TestResumeInterruptedWork(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()

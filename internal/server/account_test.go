@@ -113,3 +113,19 @@ func mustDecode(t *testing.T, s string) []byte {
 	}
 	return b
 }
+
+// A client may name the server by any of its names; URLs follow the host
+// the client used, and so must the kid check.
+func TestReachableAsLocalhost(t *testing.T) {
+	e := startEnv(t, nil)
+	ctx := context.Background()
+	c := e.client()
+	c.DirectoryURL = strings.Replace(e.srv.DirectoryURL(), "127.0.0.1", "localhost", 1)
+	acct := e.register(ctx, c)
+	if !strings.HasPrefix(acct.URI, "https://localhost:") {
+		t.Fatalf("got account URL %s, want one on localhost", acct.URI)
+	}
+	if _, err := c.AuthorizeOrder(ctx, xacme.DomainIDs("lh.quarry.test")); err != nil {
+		t.Fatalf("new order through localhost: %v", err)
+	}
+}

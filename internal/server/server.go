@@ -16,6 +16,7 @@ import (
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/config"
+	"github.com/quarry-ca/quarry/internal/crl"
 	"github.com/quarry-ca/quarry/internal/jose"
 	"github.com/quarry-ca/quarry/internal/nonce"
 	"github.com/quarry-ca/quarry/internal/policy"
@@ -32,6 +33,7 @@ type Server struct {
 	store *sqlite.Store
 	ca    *ca.CA
 	ra    *ra.RA
+	crls  *crl.Generator
 
 	acmeLn, httpLn net.Listener
 	acmeSrv        *http.Server
@@ -67,9 +69,17 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if s.ca, err = ca.Load(ctx, CAConfig(cfg, s.issuerURL()), log.With("component", "ca")); err != nil {
 		return nil, fmt.Errorf("loading CA: %w", err)
 	}
+	s.crls, err = crl.New(crl.Config{
+		Period: time.Duration(cfg.CRL.Period), NextUpdate: time.Duration(cfg.CRL.NextUpdate),
+		AfterRevocationDelay: time.Duration(cfg.CRL.AfterRevocationDelay),
+	}, crl.Deps{Store: s.store, Signer: s.ca, Log: log.With("component", "crl")})
+	if err != nil {
+		return nil, err
+	}
 	validator, err := va.New(va.Config{
 		HTTPPort: cfg.VA.HTTPPort, TLSPort: cfg.VA.TLSPort, DNSResolver: cfg.VA.DNSResolver,
 		AllowPrivate: cfg.AllowPrivate(), Timeout: time.Duration(cfg.VA.Timeout), UserAgent: "Quarry-VA",
+		CAAIdentities: cfg.ACME.CAAIdentities,
 	}, log.With("component", "va"))
 	if err != nil {
 		return nil, fmt.Errorf("starting VA: %w", err)
@@ -91,7 +101,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		ValidationTimeout:    time.Duration(cfg.VA.Timeout) + 5*time.Second,
 		TermsOfService:       cfg.ACME.TermsOfService,
 		EABRequired:          cfg.ACME.EABRequired,
-	}, ra.Deps{Store: s.store, VA: validator, CA: s.ca, Policy: pol, Log: log.With("component", "ra")})
+		AccountURLPrefix:     s.accountURLPrefix(),
+	}, ra.Deps{Store: s.store, VA: validator, CA: s.ca, Policy: pol, CRL: s.crls, Log: log.With("component", "ra")})
 	if err != nil {
 		return nil, err
 	}
@@ -111,7 +122,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 			CAAIdentities: cfg.ACME.CAAIdentities, ExternalAccountRequired: cfg.ACME.EABRequired,
 		},
 		EABKeys: eabKeys,
-	}, s.ra, jose.NewVerifier(nonces, s.store, s.accountURLPrefix()), nonces, log.With("component", "wfe"))
+	}, s.ra, jose.NewVerifier(nonces, s.store, s.kidPrefix()), nonces, log.With("component", "wfe"))
 
 	tlsCert, err := s.ca.ServerCertificate(ctx, s.tlsNames())
 	if err != nil {
@@ -124,7 +135,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	s.httpSrv = &http.Server{
-		Handler:           wfe.IssuerHandler(s.ca),
+		Handler:           s.plainHandler(),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
@@ -139,11 +150,22 @@ func CAConfig(cfg config.Config, issuerURL string) ca.Config {
 		DataDir: cfg.DataDir, Organization: cfg.CA.Organization, KeyTypes: cfg.CA.KeyTypes,
 		RootValidity: time.Duration(cfg.CA.RootValidity), IntermediateValidity: time.Duration(cfg.CA.IntermediateValidity),
 		LeafValidity: time.Duration(cfg.CA.LeafValidity), Backdate: time.Duration(cfg.CA.Backdate),
-		IssuerBaseURL: issuerURL,
+		IssuerBaseURL: issuerURL, CRLShards: cfg.CRL.Shards,
 		// Internal names are legitimate outside the public preset, so the
 		// lints that check names against the public DNS must not block them.
 		PrivateNames: cfg.Preset != config.PresetPublic,
 	}
+}
+
+// plainHandler serves the plain-HTTP listener: issuer certificates (AIA)
+// and CRLs (distribution points).
+func (s *Server) plainHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/issuer/", wfe.IssuerHandler(s.ca))
+	mux.Handle("/crl/", wfe.CRLHandler(s.store, wfe.CRLConfig{
+		MaxAge: time.Duration(s.cfg.CRL.CacheMaxAge), Log: s.log.With("component", "wfe"),
+	}))
+	return mux
 }
 
 // DirectoryURL is where clients find the ACME directory.
@@ -164,6 +186,16 @@ func (s *Server) baseURL() string {
 }
 
 func (s *Server) accountURLPrefix() string { return s.baseURL() + "/acme/acct/" }
+
+// kidPrefix is what a kid must start with. Without a public URL, URLs are
+// built from each request's host, so only the path is fixed: a client may
+// reach the server as localhost or 127.0.0.1 alike.
+func (s *Server) kidPrefix() string {
+	if s.cfg.PublicURL != "" {
+		return s.accountURLPrefix()
+	}
+	return "/acme/acct/"
+}
 
 func (s *Server) issuerURL() string {
 	if s.cfg.IssuerURL != "" {
@@ -186,9 +218,12 @@ func (s *Server) tlsNames() []string {
 }
 
 // Run serves until ctx ends, then shuts down gracefully: in-flight
-// requests finish, background validations and issuances drain, and the
-// database closes last.
+// requests finish, background validations and issuances drain, the CRL
+// generator stops, and the database closes last.
 func (s *Server) Run(ctx context.Context) error {
+	crlCtx, stopCRLs := context.WithCancel(ctx)
+	crlDone := make(chan struct{})
+	go func() { defer close(crlDone); s.crls.Run(crlCtx) }()
 	errc := make(chan error, 2)
 	go func() { errc <- s.acmeSrv.ServeTLS(s.acmeLn, "", "") }()
 	go func() { errc <- s.httpSrv.Serve(s.httpLn) }()
@@ -199,7 +234,10 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Duration(s.cfg.Shutdown))
 	defer cancel()
-	err := errors.Join(s.acmeSrv.Shutdown(sctx), s.httpSrv.Shutdown(sctx), s.ra.Drain(sctx), s.store.Close())
+	err := errors.Join(s.acmeSrv.Shutdown(sctx), s.httpSrv.Shutdown(sctx), s.ra.Drain(sctx))
+	stopCRLs()
+	<-crlDone
+	err = errors.Join(err, s.store.Close())
 	if runErr != nil && !errors.Is(runErr, http.ErrServerClosed) {
 		return errors.Join(runErr, err)
 	}
