@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"slices"
 	"sync"
+
+	"github.com/zmap/zlint/v3/lint"
 )
 
 // CA signs leaves with the hierarchy it loaded. It is safe for concurrent
@@ -21,6 +23,12 @@ type CA struct {
 	roots     []*x509.Certificate
 	chains    map[string][][]*x509.Certificate
 	linter    *linter
+	crlLinter lint.Registry
+	// crlSigners sign CRLs: the leaf issuers and the roots (whose CRLs
+	// cover the intermediates), by ID.
+	crlSigners map[string]*crlSigner
+	// crlLintPrefix is how many entries of a CRL the linter sees.
+	crlLintPrefix int
 
 	// mutate, set only by tests, alters each leaf template before it is
 	// linted, to prove a bad certificate never reaches the real key.
@@ -45,18 +53,25 @@ func newCA(cfg Config, b *builder, nodes []node, log *slog.Logger) (*CA, error) 
 	if err != nil {
 		return nil, err
 	}
+	crlLnt, err := newCRLLinter()
+	if err != nil {
+		return nil, err
+	}
 	c := &CA{cfg: cfg, log: log, certs: b.certs, issuers: map[string]*issuer{},
-		chains: map[string][][]*x509.Certificate{}, linter: lnt}
+		chains: map[string][][]*x509.Certificate{}, linter: lnt, crlLinter: crlLnt, crlSigners: map[string]*crlSigner{},
+		crlLintPrefix: defaultCRLLintPrefix}
 	for _, n := range nodes {
 		switch {
 		case n.isRoot():
 			c.roots = append(c.roots, b.certs[n.id])
+			c.crlSigners[n.id] = &crlSigner{cert: b.certs[n.id], signer: b.keys[n.id], spec: n.key, caCerts: true}
 		case n.ownsKey():
 			iss, err := newIssuer(n, b.certs[n.id], b.keys[n.id])
 			if err != nil {
 				return nil, err
 			}
 			c.issuers[n.id] = iss
+			c.crlSigners[n.id] = &crlSigner{cert: iss.cert, signer: iss.signer, spec: n.key}
 			c.issuerIDs = append(c.issuerIDs, n.id)
 			c.chains[n.id] = append([][]*x509.Certificate{{b.certs[n.id]}}, c.chains[n.id]...)
 		default: // a cross-signature: an alternate chain of the key's owner

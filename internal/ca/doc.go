@@ -2,7 +2,9 @@
 // issuer hierarchy on disk (an ECDSA and an RSA root, an issuing
 // intermediate under each, and a cross-signature of the ECDSA intermediate
 // by the RSA root), signs subscriber certificates, and serves the chains and
-// issuer certificates that sit above them.
+// issuer certificates that sit above them. It also signs each issuer's
+// CRL shards (SignCRL), encoding entries as they stream in and linting the
+// result with zlint's CRL lints.
 //
 // Every leaf goes through prepare → lint → sign: prepare builds the
 // template and lints a copy signed by a throwaway key with zlint, and sign
@@ -10,5 +12,6 @@
 // a certificate the linter has not seen.
 //
 // It never touches storage and knows nothing about HTTP. It may import the
-// standard library, internal/core, and zmap/zlint (with zmap/zcrypto).
+// standard library, internal/core, zmap/zlint (with zmap/zcrypto), and
+// golang.org/x/crypto/cryptobyte for CRL encoding.
 package ca

@@ -22,6 +22,7 @@ type Issued struct {
 	Serial              string // lower-case hex
 	IssuerID            string
 	NotBefore, NotAfter time.Time
+	Shard               int // the CRL shard in its distribution point
 }
 
 // Issue is prepare → lint → sign, and the only public way to sign a leaf.
@@ -125,7 +126,8 @@ func (c *CA) sign(ctx context.Context, tok *issuanceToken) (*Issued, error) {
 	serial := serialHex(cert.SerialNumber)
 	c.log.LogAttrs(ctx, levelAudit, "certificate signed", slog.String("serial", serial), slog.String("issuer", iss.id),
 		slog.String("names", strings.Join(certNames(cert), ",")), slog.Time("not_after", cert.NotAfter))
-	return &Issued{DER: der, Serial: serial, IssuerID: iss.id, NotBefore: cert.NotBefore, NotAfter: cert.NotAfter}, nil
+	return &Issued{DER: der, Serial: serial, IssuerID: iss.id, NotBefore: cert.NotBefore, NotAfter: cert.NotAfter,
+		Shard: crlShard(cert.SerialNumber, c.cfg.CRLShards)}, nil
 }
 
 func certNames(cert *x509.Certificate) []string {

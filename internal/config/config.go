@@ -77,6 +77,7 @@ type Config struct {
 	CA        CA       `yaml:"ca"`
 	Policy    Policy   `yaml:"policy"`
 	Orders    Orders   `yaml:"orders"`
+	CRL       CRL      `yaml:"crl"`
 	Log       Log      `yaml:"log"`
 	Shutdown  Duration `yaml:"shutdown-timeout"`
 }
@@ -124,6 +125,22 @@ type Orders struct {
 	ValidAuthzLifetime   Duration `yaml:"valid-authz-lifetime"`
 }
 
+// CRL configures certificate revocation lists.
+type CRL struct {
+	// Shards is how many CRL shards each issuer has; a certificate's shard
+	// is fixed at issuance.
+	Shards int `yaml:"shards"`
+	// Period is how often every CRL is regenerated.
+	Period Duration `yaml:"period"`
+	// NextUpdate is how long each CRL is valid; at most 10 days (BRs).
+	NextUpdate Duration `yaml:"next-update"`
+	// AfterRevocationDelay bounds how long a revocation waits to appear in
+	// its CRL; revocations within it share one regeneration.
+	AfterRevocationDelay Duration `yaml:"after-revocation-delay"`
+	// CacheMaxAge caps the Cache-Control max-age CRLs are served with.
+	CacheMaxAge Duration `yaml:"cache-max-age"`
+}
+
 // Log configures logging.
 type Log struct {
 	Level  string `yaml:"level"`  // debug, info, warn, error
@@ -155,6 +172,13 @@ func Default() Config {
 			Lifetime:             Duration(7 * 24 * time.Hour),
 			PendingAuthzLifetime: Duration(7 * 24 * time.Hour),
 			ValidAuthzLifetime:   Duration(30 * 24 * time.Hour),
+		},
+		CRL: CRL{
+			Shards:               16,
+			Period:               Duration(6 * time.Hour),
+			NextUpdate:           Duration(7 * 24 * time.Hour),
+			AfterRevocationDelay: Duration(time.Minute),
+			CacheMaxAge:          Duration(time.Hour),
 		},
 		Log:      Log{Level: "info", Format: "text"},
 		Shutdown: Duration(30 * time.Second),
@@ -267,6 +291,7 @@ func (c *Config) Validate() error {
 			bad("%s: must be positive", name)
 		}
 	}
+	errs = append(errs, c.CRL.validate()...)
 	if _, err := c.EABKeyBytes(); err != nil {
 		errs = append(errs, err)
 	}
@@ -282,4 +307,22 @@ func (c *Config) Validate() error {
 		bad("log.format: %q is not text or json", c.Log.Format)
 	}
 	return errors.Join(errs...)
+}
+
+func (c CRL) validate() []error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Shards < 1 || c.Shards > 1024 {
+		bad("crl.shards: must be between 1 and 1024")
+	}
+	if c.Period <= 0 || c.CacheMaxAge <= 0 {
+		bad("crl.period and crl.cache-max-age: must be positive")
+	}
+	if c.NextUpdate <= c.Period || time.Duration(c.NextUpdate) > 10*24*time.Hour {
+		bad("crl.next-update: must be longer than crl.period and at most 10d")
+	}
+	if c.AfterRevocationDelay < 0 || c.AfterRevocationDelay > c.Period {
+		bad("crl.after-revocation-delay: must be between 0 and crl.period")
+	}
+	return errs
 }

@@ -30,6 +30,14 @@ func TestDecode(t *testing.T) {
 		}},
 		{name: "unknown top-level key", yaml: "lisen: 1.2.3.4:5\n", wantErr: "lisen"},
 		{name: "unknown nested key", yaml: "va:\n  http-prot: 80\n", wantErr: "http-prot"},
+		{name: "crl section", yaml: "crl:\n  shards: 4\n  period: 1h\n  next-update: 2d\n  after-revocation-delay: 10s\n", check: func(t *testing.T, c Config) {
+			want := CRL{Shards: 4, Period: Duration(time.Hour), NextUpdate: Duration(48 * time.Hour),
+				AfterRevocationDelay: Duration(10 * time.Second), CacheMaxAge: Duration(time.Hour)}
+			if c.CRL != want {
+				t.Errorf("got crl %+v, want %+v", c.CRL, want)
+			}
+		}},
+		{name: "unknown crl key", yaml: "crl:\n  shard: 4\n", wantErr: "shard"},
 		{name: "bad duration", yaml: "ca:\n  leaf-validity: soon\n", wantErr: "invalid duration"},
 		{name: "wrong type", yaml: "va:\n  http-port: eighty\n", wantErr: "eighty"},
 	}
@@ -67,6 +75,11 @@ func TestValidate(t *testing.T) {
 		{name: "public url scheme", mutate: func(c *Config) { c.PublicURL = "ftp://x" }, wantErr: "public-url"},
 		{name: "eab required without keys", mutate: func(c *Config) { c.ACME.EABRequired = true }, wantErr: "eab-required"},
 		{name: "short eab key", mutate: func(c *Config) { c.ACME.EABKeys = map[string]string{"k": "c2hvcnQ"} }, wantErr: "eab-keys"},
+		{name: "crl shards zero", mutate: func(c *Config) { c.CRL.Shards = 0 }, wantErr: "crl.shards"},
+		{name: "crl next-update past 10 days", mutate: func(c *Config) { c.CRL.NextUpdate = Duration(11 * 24 * time.Hour) }, wantErr: "crl.next-update"},
+		{name: "crl period not shorter than next-update", mutate: func(c *Config) { c.CRL.Period = c.CRL.NextUpdate }, wantErr: "crl.next-update"},
+		{name: "crl delay past period", mutate: func(c *Config) { c.CRL.AfterRevocationDelay = Duration(7 * time.Hour) }, wantErr: "crl.after-revocation-delay"},
+		{name: "crl cache max-age zero", mutate: func(c *Config) { c.CRL.CacheMaxAge = 0 }, wantErr: "crl.period and crl.cache-max-age"},
 		{name: "bad log level", mutate: func(c *Config) { c.Log.Level = "loud" }, wantErr: "log.level"},
 	}
 	for _, tt := range tests {

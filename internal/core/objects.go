@@ -72,6 +72,9 @@ type Certificate struct {
 	NotBefore time.Time
 	NotAfter  time.Time
 	IssuedAt  time.Time
+	// Shard is the CRL shard named in the certificate's CRL distribution
+	// point, fixed at issuance.
+	Shard int
 
 	Revoked          bool
 	RevokedAt        time.Time

@@ -79,9 +79,15 @@ func (r *RA) reloadChallenge(ctx context.Context, authzID, challID int64) (*core
 	return nil, core.Errorf(core.ErrNotFound, "no such challenge")
 }
 
-// validate runs one validation and records its outcome.
+// validate runs one validation and, alongside it, the CAA check; a CAA
+// refusal after a successful validation makes the challenge invalid.
 func (r *RA) validate(ctx context.Context, az *core.Authorization, ch *core.Challenge, req va.Request) {
+	caaDone := make(chan error, 1)
+	go func() { caaDone <- r.va.CheckCAA(ctx, r.caaRequest(az, ch.Type)) }()
 	records, err := r.va.Validate(ctx, req)
+	if caaErr := <-caaDone; err == nil {
+		err = caaErr
+	}
 	now := r.now()
 	ch.Records = records
 	if err != nil {

@@ -21,7 +21,8 @@ import (
 // returns the order as it then is. Concurrent finalizations of one order
 // yield one certificate: the ready→processing step is a compare-and-set.
 func (r *RA) Finalize(ctx context.Context, acct *core.Account, order *core.Order, authzs []*core.Authorization, csr *x509.CertificateRequest) (*core.Order, error) {
-	if st := core.OrderStatus(order, authzs, r.now()); st != acme.StatusReady {
+	now := r.now()
+	if st := core.OrderStatus(order, authzs, now); st != acme.StatusReady {
 		return nil, core.Errorf(core.ErrOrderNotReady, "order is %s, not ready", st)
 	}
 	accountKey, err := publicKey(acct.Key)
@@ -29,6 +30,9 @@ func (r *RA) Finalize(ctx context.Context, acct *core.Account, order *core.Order
 		return nil, err
 	}
 	if err := r.pol.CheckCSR(csr, order.Identifiers, accountKey); err != nil {
+		return nil, err
+	}
+	if err := r.recheckCAA(ctx, authzs, now); err != nil {
 		return nil, err
 	}
 	if err := r.store.SetOrderStatus(ctx, order.ID, acme.StatusPending, acme.StatusProcessing, nil); err != nil {
@@ -81,6 +85,7 @@ func (r *RA) issue(ctx context.Context, order *core.Order, csr *x509.Certificate
 		Serial: issued.Serial, AccountID: order.AccountID, OrderID: order.ID, IssuerID: issued.IssuerID,
 		DER: issued.DER, Names: identifierValues(order.Identifiers),
 		NotBefore: issued.NotBefore, NotAfter: issued.NotAfter, IssuedAt: r.now(),
+		Shard: issued.Shard,
 	}
 	if err := r.store.FinalizeOrder(ctx, order.ID, cert); err != nil {
 		return fmt.Errorf("storing certificate: %w", err)

@@ -20,9 +20,10 @@ import (
 	"github.com/quarry-ca/quarry/internal/va"
 )
 
-// Validator performs one challenge validation.
+// Validator performs one challenge validation and checks CAA.
 type Validator interface {
 	Validate(ctx context.Context, req va.Request) ([]acme.ValidationRecord, error)
+	CheckCAA(ctx context.Context, req va.CAARequest) error
 }
 
 // Issuer signs certificates and knows the chains above them.
@@ -38,6 +39,12 @@ type Policy interface {
 	CheckCSR(csr *x509.CertificateRequest, ids []acme.Identifier, accountKey crypto.PublicKey) error
 }
 
+// RevocationListener learns of each revocation, so the certificate's CRL
+// shard is regenerated soon instead of at the next scheduled round.
+type RevocationListener interface {
+	Revoked(issuerID string, shard int)
+}
+
 // Config holds the RA's lifetimes and admission rules.
 type Config struct {
 	OrderLifetime        time.Duration
@@ -51,6 +58,9 @@ type Config struct {
 	// Profiles are the certificate profiles newOrder may name; the first is
 	// the default.
 	Profiles []string
+	// AccountURLPrefix followed by an account's ID is the account's URL,
+	// which CAA accounturi parameters (RFC 8657) name.
+	AccountURLPrefix string
 }
 
 // Deps are the RA's collaborators.
@@ -59,6 +69,7 @@ type Deps struct {
 	VA     Validator
 	CA     Issuer
 	Policy Policy
+	CRL    RevocationListener // optional
 	Log    *slog.Logger
 	Clock  func() time.Time
 	Rand   io.Reader
@@ -71,6 +82,7 @@ type RA struct {
 	va    Validator
 	ca    Issuer
 	pol   Policy
+	crl   RevocationListener
 	log   *slog.Logger
 	now   func() time.Time
 	rand  io.Reader
@@ -96,7 +108,7 @@ func New(cfg Config, deps Deps) (*RA, error) {
 	if len(cfg.Profiles) == 0 {
 		cfg.Profiles = []string{"classic"}
 	}
-	r := &RA{cfg: cfg, store: deps.Store, va: deps.VA, ca: deps.CA, pol: deps.Policy,
+	r := &RA{cfg: cfg, store: deps.Store, va: deps.VA, ca: deps.CA, pol: deps.Policy, crl: deps.CRL,
 		log: deps.Log, now: deps.Clock, rand: deps.Rand}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)

@@ -52,6 +52,9 @@ func (r *RA) Revoke(ctx context.Context, req RevokeRequest) error {
 		}
 		return fmt.Errorf("revoking: %w", err)
 	}
+	if r.crl != nil {
+		r.crl.Revoked(cert.IssuerID, cert.Shard)
+	}
 	by := "certificate key"
 	if req.Account != nil {
 		by = fmt.Sprintf("account %d", req.Account.ID)

@@ -62,6 +62,22 @@ type Store interface {
 	// RevokeCertificate marks a certificate revoked; core.ErrAlreadyRevoked
 	// when it already is.
 	RevokeCertificate(ctx context.Context, serial string, reason int, at time.Time) error
+	// RevokedCertificates calls fn for every certificate of the issuer's CRL
+	// shard that is revoked and has not expired at now, streaming rows in no
+	// particular order; an error from fn stops the walk and is returned.
+	RevokedCertificates(ctx context.Context, issuerID string, shard int, now time.Time,
+		fn func(serial string, revokedAt time.Time, reason int) error) error
+	// NextCRLNumber atomically increments and returns the CRL number of an
+	// issuer's shard, starting at 1; numbers never repeat, across restarts
+	// and instances sharing the store.
+	NextCRLNumber(ctx context.Context, issuerID string, shard int) (int64, error)
+	// PutCRL stores crl as its shard's latest unless a CRL with a higher
+	// number is already stored (another instance was faster); that is not
+	// an error.
+	PutCRL(ctx context.Context, crl *core.CRL) error
+	// GetCRL returns the latest CRL of a shard, or core.ErrNotFound.
+	GetCRL(ctx context.Context, issuerID string, shard int) (*core.CRL, error)
+
 	// ValidAuthorizedNames returns which of names the account holds a valid,
 	// unexpired authorization for at now (wildcard names as "*.x").
 	ValidAuthorizedNames(ctx context.Context, accountID int64, names []string, now time.Time) (map[string]bool, error)

@@ -108,29 +108,39 @@ func joinTXT(parts []string) string {
 // lookup returns the records of qtype at name, following CNAMEs inside
 // each answer and re-querying a chain's end when the answer stops there.
 func (r *dnsResolver) lookup(ctx context.Context, name string, qtype uint16) ([]dns.RR, error) {
+	rrs, exists, err := r.lookupExisting(ctx, name, qtype)
+	if err == nil && !exists {
+		return nil, nxdomain(qtypeName(qtype), name)
+	}
+	return rrs, err
+}
+
+// lookupExisting is lookup with NXDOMAIN (at name or at the end of its
+// CNAME chain) reported as exists == false rather than as an error.
+func (r *dnsResolver) lookupExisting(ctx context.Context, name string, qtype uint16) (rrs []dns.RR, exists bool, err error) {
 	qname := qtypeName(qtype)
 	target := dns.Fqdn(name)
 	for range maxCNAMEs {
 		msg, err := r.query(ctx, target, qtype)
 		if err != nil {
-			return nil, r.classify(err, qname, name)
+			return nil, false, r.classify(err, qname, name)
 		}
 		switch msg.Rcode {
 		case dns.RcodeSuccess:
 		case dns.RcodeNameError:
-			return nil, nxdomain(qname, name)
+			return nil, false, nil
 		case dns.RcodeServerFailure:
-			return nil, core.Errorf(core.ErrDNS, "DNS problem: SERVFAIL looking up %s for %s - the domain's nameservers may be malfunctioning", qname, name)
+			return nil, false, core.Errorf(core.ErrDNS, "DNS problem: SERVFAIL looking up %s for %s - the domain's nameservers may be malfunctioning", qname, name)
 		default:
-			return nil, core.Errorf(core.ErrDNS, "DNS problem: %s looking up %s for %s", dns.RcodeToString[msg.Rcode], qname, name)
+			return nil, false, core.Errorf(core.ErrDNS, "DNS problem: %s looking up %s for %s", dns.RcodeToString[msg.Rcode], qname, name)
 		}
 		rrs, next := chase(msg.Answer, target, qtype)
 		if len(rrs) > 0 || next == "" {
-			return rrs, nil
+			return rrs, true, nil
 		}
 		target = next
 	}
-	return nil, core.Errorf(core.ErrDNS, "DNS problem: too many CNAMEs looking up %s for %s", qname, name)
+	return nil, false, core.Errorf(core.ErrDNS, "DNS problem: too many CNAMEs looking up %s for %s", qname, name)
 }
 
 // chase follows the CNAME chain from owner within answer. It returns the

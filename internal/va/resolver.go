@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/policy"
 )
 
 // resolver looks names up for validation. Failures are *core.Error of
@@ -18,12 +19,19 @@ type resolver interface {
 	// lookupTXT returns the TXT values at name after following CNAMEs; an
 	// existing name with no TXT records gives an empty list.
 	lookupTXT(ctx context.Context, name string) ([]string, error)
+	// lookupCAA returns the CAA records at name after following CNAMEs;
+	// NXDOMAIN and an empty answer both give an empty list.
+	lookupCAA(ctx context.Context, name string) ([]policy.CAARecord, error)
 	// servers names the resolvers asked, for validation records.
 	servers() []string
 }
 
-// systemResolver uses the Go resolver, which honours /etc/hosts.
-type systemResolver struct{ r *net.Resolver }
+// systemResolver uses the Go resolver, which honours /etc/hosts, and
+// miekg/dns against the first resolv.conf server for CAA (caa may be nil).
+type systemResolver struct {
+	r   *net.Resolver
+	caa *dnsResolver
+}
 
 func (s systemResolver) servers() []string { return nil }
 

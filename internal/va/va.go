@@ -21,6 +21,9 @@ type Config struct {
 	AllowPrivate bool          // permit loopback/private/link-local/reserved targets (dev/test)
 	Timeout      time.Duration // whole-validation timeout (default 10s)
 	UserAgent    string        // default "Quarry-VA"
+	// CAAIdentities are the issuer domain names in CAA records that mean
+	// this CA. None means any issue or issuewild record refuses issuance.
+	CAAIdentities []string
 }
 
 const (
@@ -60,7 +63,7 @@ func New(cfg Config, log *slog.Logger) (*VA, error) {
 	if cfg.DNSResolver != "" {
 		v.resolver = newDNSResolver(cfg.DNSResolver)
 	} else {
-		v.resolver = systemResolver{r: &net.Resolver{}}
+		v.resolver = systemResolver{r: &net.Resolver{}, caa: systemCAAResolver()}
 	}
 	return v, nil
 }

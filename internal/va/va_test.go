@@ -3,6 +3,7 @@ package va
 import (
 	"bytes"
 	"log/slog"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -26,6 +27,8 @@ func TestNew(t *testing.T) {
 			want: Config{HTTPPort: 80, TLSPort: 443, Timeout: 10 * time.Second, UserAgent: "Quarry-VA", DNSResolver: "[::1]:53"}},
 		{name: "kept as given", cfg: Config{HTTPPort: 5002, TLSPort: 5001, DNSResolver: "127.0.0.1:8053", AllowPrivate: true, Timeout: time.Second, UserAgent: "x"},
 			want: Config{HTTPPort: 5002, TLSPort: 5001, DNSResolver: "127.0.0.1:8053", AllowPrivate: true, Timeout: time.Second, UserAgent: "x"}},
+		{name: "CAA identities kept", cfg: Config{CAAIdentities: []string{"quarry.test"}},
+			want: Config{HTTPPort: 80, TLSPort: 443, Timeout: 10 * time.Second, UserAgent: "Quarry-VA", CAAIdentities: []string{"quarry.test"}}},
 		{name: "port out of range", cfg: Config{HTTPPort: 70000}, wantErr: true},
 		{name: "negative port", cfg: Config{TLSPort: -1}, wantErr: true},
 		{name: "negative timeout", cfg: Config{Timeout: -time.Second}, wantErr: true},
@@ -42,7 +45,7 @@ func TestNew(t *testing.T) {
 			if err != nil {
 				t.Fatalf("got error %v, want none", err)
 			}
-			if v.cfg != tc.want {
+			if !reflect.DeepEqual(v.cfg, tc.want) {
 				t.Fatalf("got config %+v, want %+v", v.cfg, tc.want)
 			}
 		})

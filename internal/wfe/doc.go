@@ -1,5 +1,5 @@
 // Package wfe is Quarry's web front end: the ACME HTTP API (RFC 8555) and
-// the plain-HTTP issuer endpoint. It verifies every JWS through
+// the plain-HTTP issuer and CRL endpoints. It verifies every JWS through
 // internal/jose, turns core error kinds into RFC 7807 problem documents
 // (the only place that does), and hands verified requests to the RA.
 //

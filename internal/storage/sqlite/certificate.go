@@ -18,7 +18,7 @@ func (s *Store) FinalizeOrder(ctx context.Context, orderID int64, cert *core.Cer
 	var e encoder
 	args := []any{cert.Serial, cert.AccountID, orderID, cert.IssuerID, nonNil(cert.DER), e.json(nonNil(cert.Names)),
 		e.time(cert.NotBefore), e.time(cert.NotAfter), e.time(cert.IssuedAt),
-		cert.Revoked, e.time(cert.RevokedAt), cert.RevocationReason}
+		cert.Revoked, e.time(cert.RevokedAt), cert.RevocationReason, cert.Shard}
 	if e.err != nil {
 		return fmt.Errorf("storing certificate: %w", e.err)
 	}
@@ -43,8 +43,8 @@ func (s *Store) FinalizeOrder(ctx context.Context, orderID int64, cert *core.Cer
 			return fmt.Errorf("certificate for account %d stored against order %d of account %d", cert.AccountID, orderID, account)
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO certificates (serial, account_id, order_id, issuer_id, der, names,
-			not_before, not_after, issued_at, revoked, revoked_at, reason)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
+			not_before, not_after, issued_at, revoked, revoked_at, reason, shard)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, args...)
 		if isUniqueViolation(err) {
 			return core.Errorf(core.ErrConflict, "a certificate with serial %s is already stored", cert.Serial)
 		} else if isForeignKeyViolation(err) {
@@ -65,7 +65,7 @@ func (s *Store) FinalizeOrder(ctx context.Context, orderID int64, cert *core.Cer
 }
 
 const certificateColumns = `serial, account_id, order_id, issuer_id, der, names, not_before, not_after,
-	issued_at, revoked, revoked_at, reason`
+	issued_at, revoked, revoked_at, reason, shard`
 
 // GetCertificate returns the certificate with serial (lower-case hex).
 func (s *Store) GetCertificate(ctx context.Context, serial string) (*core.Certificate, error) {
@@ -76,7 +76,7 @@ func (s *Store) GetCertificate(ctx context.Context, serial string) (*core.Certif
 	)
 	err := s.reader.QueryRowContext(ctx, `SELECT `+certificateColumns+` FROM certificates WHERE serial = ?`, serial).
 		Scan(&c.Serial, &c.AccountID, &c.OrderID, &c.IssuerID, &c.DER, &names, &notBefore, &notAfter,
-			&issued, &c.Revoked, &revokedAt, &c.RevocationReason)
+			&issued, &c.Revoked, &revokedAt, &c.RevocationReason, &c.Shard)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, core.Errorf(core.ErrNotFound, "no certificate with serial %s", serial)
 	} else if err != nil {

@@ -34,6 +34,9 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"FinalizeOrder", testFinalizeOrder},
 		{"RevokeCertificate", testRevokeCertificate},
 		{"ValidAuthorizedNames", testValidAuthorizedNames},
+		{"RevokedCertificates", testRevokedCertificates},
+		{"NextCRLNumber", testNextCRLNumber},
+		{"CRLs", testCRLs},
 		{"NotFound", testNotFound},
 		{"InFlight", testInFlight},
 	}

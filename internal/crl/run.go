@@ -1,0 +1,100 @@
+package crl
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// Run generates every CRL at once, then again every Period, and the shards
+// Revoked names within AfterRevocationDelay, until ctx ends. Failures are
+// logged and retried on the next round; Run returns only when ctx ends.
+func (g *Generator) Run(ctx context.Context) {
+	g.all(ctx)
+	tick := time.NewTicker(g.cfg.Period)
+	defer tick.Stop()
+	var (
+		delay  *time.Timer
+		expire <-chan time.Time
+	)
+	for {
+		select {
+		case <-ctx.Done():
+			if delay != nil {
+				delay.Stop()
+			}
+			return
+		case <-tick.C:
+			g.dirty.take() // a full round covers them
+			g.all(ctx)
+		case <-g.dirty.signal:
+			// The first revocation starts the clock; later ones ride along.
+			if expire == nil {
+				delay = time.NewTimer(g.cfg.AfterRevocationDelay)
+				expire = delay.C
+			}
+		case <-expire:
+			expire, delay = nil, nil
+			for _, k := range g.dirty.take() {
+				err := g.Generate(ctx, k.issuerID, k.shard)
+				switch {
+				case err == nil:
+					g.log.InfoContext(ctx, "CRL regenerated after revocation", slog.String("issuer", k.issuerID), slog.Int("shard", k.shard))
+				case ctx.Err() == nil:
+					g.log.ErrorContext(ctx, "regenerating a CRL after revocation", slog.String("error", err.Error()))
+					g.dirty.add(k) // try again after the next delay
+				}
+			}
+		}
+	}
+}
+
+func (g *Generator) all(ctx context.Context) {
+	start := g.now()
+	if err := g.GenerateAll(ctx); err != nil {
+		if ctx.Err() == nil {
+			g.log.ErrorContext(ctx, "regenerating CRLs", slog.String("error", err.Error()))
+		}
+		return
+	}
+	g.log.InfoContext(ctx, "CRLs regenerated", slog.Duration("took", g.now().Sub(start)))
+}
+
+type shardKey struct {
+	issuerID string
+	shard    int
+}
+
+// dirtySet collects shards that need a new CRL; signal has a value
+// whenever something was added since the last take.
+type dirtySet struct {
+	mu     sync.Mutex
+	keys   map[shardKey]struct{}
+	signal chan struct{}
+}
+
+func newDirtySet() *dirtySet {
+	return &dirtySet{keys: map[shardKey]struct{}{}, signal: make(chan struct{}, 1)}
+}
+
+func (d *dirtySet) add(k shardKey) {
+	d.mu.Lock()
+	d.keys[k] = struct{}{}
+	d.mu.Unlock()
+	select {
+	case d.signal <- struct{}{}:
+	default:
+	}
+}
+
+func (d *dirtySet) take() []shardKey {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	out := make([]shardKey, 0, len(d.keys))
+	for k := range d.keys {
+		out = append(out, k)
+	}
+	clear(d.keys)
+	return out
+}
