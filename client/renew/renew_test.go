@@ -1,0 +1,124 @@
+package renew
+
+import (
+	"errors"
+	"testing"
+	"time"
+)
+
+type fixedRand float64
+
+func (f fixedRand) Float64() float64 { return float64(f) }
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func days(n float64) time.Duration { return time.Duration(n * 24 * float64(time.Hour)) }
+
+func TestLifetimeDue(t *testing.T) {
+	tests := []struct {
+		name string
+		life time.Duration
+		want time.Duration // after NotBefore
+	}{
+		{"90 days renews at 60", days(90), days(60)},
+		{"30 days renews at 20", days(30), days(20)},
+		{"exactly 10 days uses a third", days(10), days(10) - days(10)/3},
+		{"6 days renews at half", days(6), days(3)},
+		{"1 hour renews at half", time.Hour, 30 * time.Minute},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := LifetimeDue(Cert{NotBefore: t0, NotAfter: t0.Add(tt.life)})
+			if want := t0.Add(tt.want); !got.Equal(want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestDecide(t *testing.T) {
+	cert := Cert{NotBefore: t0, NotAfter: t0.Add(days(90))}
+	win := &Window{Start: t0.Add(days(50)), End: t0.Add(days(52))}
+	tests := []struct {
+		name      string
+		in        Input
+		rnd       float64
+		wantRenew bool
+		wantAt    time.Time
+		wantWhy   string
+	}{
+		{"fresh cert not due", Input{Now: t0.Add(days(1)), Cert: cert}, 0, false, t0.Add(days(60)), "lifetime rule"},
+		{"two thirds passed is due", Input{Now: t0.Add(days(60)), Cert: cert}, 0, true, t0.Add(days(60)), "lifetime rule"},
+		{"forced", Input{Now: t0, Cert: cert, Force: true}, 0, true, t0, "forced"},
+		{"forced ignores back-off", Input{Now: t0, Cert: cert, Force: true, State: State{Failures: 5, LastFailure: t0}}, 0, true, t0, "forced"},
+		{"ARI moment at window start", Input{Now: t0.Add(days(50)), Cert: cert, ARI: win}, 0, true, t0.Add(days(50)), "inside the ARI window"},
+		{"ARI moment mid window not yet", Input{Now: t0.Add(days(50)), Cert: cert, ARI: win}, 0.5, false, t0.Add(days(51)), "inside the ARI window"},
+		{"ARI moment mid window reached", Input{Now: t0.Add(days(51)), Cert: cert, ARI: win}, 0.5, true, t0.Add(days(51)), "inside the ARI window"},
+		{"ARI early window beats lifetime", Input{Now: t0.Add(days(10)), Cert: cert, ARI: &Window{Start: t0.Add(days(5)), End: t0.Add(days(6))}}, 0, true, t0.Add(days(5)), "inside the ARI window"},
+		{"backing off after failure", Input{Now: t0.Add(days(61)), Cert: cert, State: State{Failures: 2, LastFailure: t0.Add(days(61) - time.Minute)}}, 0, false, t0.Add(days(61) + 9*time.Minute), "backing off after failure"},
+		{"back-off over", Input{Now: t0.Add(days(61)), Cert: cert, State: State{Failures: 1, LastFailure: t0.Add(days(61) - time.Minute)}}, 0, true, t0.Add(days(60)), "lifetime rule"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Decide(tt.in, fixedRand(tt.rnd))
+			if got.Renew != tt.wantRenew || !got.At.Equal(tt.wantAt) || got.Reason != tt.wantWhy {
+				t.Errorf("got renew=%v at=%v reason=%q, want renew=%v at=%v reason=%q",
+					got.Renew, got.At, got.Reason, tt.wantRenew, tt.wantAt, tt.wantWhy)
+			}
+		})
+	}
+}
+
+func TestARIMomentKeptBetweenRuns(t *testing.T) {
+	cert := Cert{NotBefore: t0, NotAfter: t0.Add(days(90))}
+	win := &Window{Start: t0.Add(days(50)), End: t0.Add(days(52))}
+	first := Decide(Input{Now: t0, Cert: cert, ARI: win}, fixedRand(0.25))
+	second := Decide(Input{Now: t0, Cert: cert, ARI: win, State: first.State}, fixedRand(0.9))
+	if !second.At.Equal(first.At) {
+		t.Errorf("got moment %v on second run, want %v kept", second.At, first.At)
+	}
+	moved := &Window{Start: t0.Add(days(40)), End: t0.Add(days(41))}
+	third := Decide(Input{Now: t0, Cert: cert, ARI: moved, State: first.State}, fixedRand(0))
+	if !third.At.Equal(moved.Start) {
+		t.Errorf("got moment %v after window moved, want %v", third.At, moved.Start)
+	}
+}
+
+func TestBackoff(t *testing.T) {
+	tests := []struct {
+		name     string
+		failures int
+		want     time.Duration
+	}{
+		{"none", 0, 0},
+		{"first", 1, time.Minute},
+		{"second", 2, 10 * time.Minute},
+		{"third", 3, 100 * time.Minute},
+		{"fourth", 4, 24 * time.Hour},
+		{"tenth", 10, 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Backoff(tt.failures); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestStateTransitions(t *testing.T) {
+	var s State
+	if !s.NextAttempt().IsZero() {
+		t.Errorf("got next attempt %v with no failures, want zero", s.NextAttempt())
+	}
+	s = s.Failed(t0, errors.New("boom")).Failed(t0.Add(time.Hour), errors.New("again"))
+	if s.Failures != 2 || s.LastError != "again" {
+		t.Errorf("got failures=%d error=%q, want 2 %q", s.Failures, s.LastError, "again")
+	}
+	if want := t0.Add(time.Hour + 10*time.Minute); !s.NextAttempt().Equal(want) {
+		t.Errorf("got next attempt %v, want %v", s.NextAttempt(), want)
+	}
+	if s = s.Succeeded(); s.Failures != 0 {
+		t.Errorf("got %d failures after success, want 0", s.Failures)
+	}
+}
