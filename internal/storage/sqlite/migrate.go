@@ -34,8 +34,9 @@ type migration struct {
 	sql     string
 }
 
-// migrations returns the embedded migrations in version order, checking
-// they number 1, 2, 3 … without gaps.
+// migrations returns the embedded migrations in ascending version order.
+// Versions need not be contiguous: work developed in parallel claims its
+// own number, and a database applies every version it lacks.
 func migrations() ([]migration, error) {
 	entries, err := fs.ReadDir(migrationFiles, "migrations")
 	if err != nil {
@@ -48,8 +49,8 @@ func migrations() ([]migration, error) {
 		if err != nil {
 			return nil, fmt.Errorf("migration %s: name must start with a version number", e.Name())
 		}
-		if v != len(out)+1 {
-			return nil, fmt.Errorf("migration %s: version %d, want %d", e.Name(), v, len(out)+1)
+		if v < 1 || (len(out) > 0 && v <= out[len(out)-1].version) {
+			return nil, fmt.Errorf("migration %s: version %d is out of order or repeated", e.Name(), v)
 		}
 		body, err := fs.ReadFile(migrationFiles, path.Join("migrations", e.Name()))
 		if err != nil {
@@ -76,14 +77,20 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("creating schema_migrations: %w", err)
 		}
-		have, err := schemaVersion(ctx, tx)
+		applied, err := appliedVersions(ctx, tx)
 		if err != nil {
 			return err
 		}
-		if have > len(all) {
-			return &SchemaVersionError{Have: have, Known: len(all)}
+		known := all[len(all)-1].version
+		for v := range applied {
+			if v > known {
+				return &SchemaVersionError{Have: maxVersion(applied), Known: known}
+			}
 		}
-		for _, m := range all[have:] {
+		for _, m := range all {
+			if applied[m.version] {
+				continue
+			}
 			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 				return fmt.Errorf("applying migration %s: %w", m.name, err)
 			}
@@ -93,6 +100,31 @@ func (s *Store) migrate(ctx context.Context) error {
 		}
 		return nil
 	})
+}
+
+func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("reading applied migrations: %w", err)
+	}
+	defer rows.Close()
+	applied := map[int]bool{}
+	for rows.Next() {
+		var v int
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("reading applied migrations: %w", err)
+		}
+		applied[v] = true
+	}
+	return applied, rows.Err()
+}
+
+func maxVersion(vs map[int]bool) int {
+	m := 0
+	for v := range vs {
+		m = max(m, v)
+	}
+	return m
 }
 
 type querier interface {
