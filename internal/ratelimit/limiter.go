@@ -179,7 +179,7 @@ func (r Reservation) Refund(ctx context.Context) error {
 		keys = append(keys, t.key)
 	}
 	slices.Sort(keys)
-	err := r.l.store.Update(ctx, keys, now, func(tats map[string]time.Time) (map[string]time.Time, error) {
+	err := r.l.store.UpdateRateLimits(ctx, keys, now, func(tats map[string]time.Time) (map[string]time.Time, error) {
 		out := make(map[string]time.Time, len(r.txns))
 		for _, t := range r.txns {
 			out[t.key] = refund(t.limit, tats[t.key], now, t.cost)
@@ -204,7 +204,7 @@ func (l *Limiter) batch(ctx context.Context, txns []txn) (Reservation, error) {
 	}
 	slices.Sort(keys)
 	keys = slices.Compact(keys)
-	err := l.store.Update(ctx, keys, now, func(tats map[string]time.Time) (map[string]time.Time, error) {
+	err := l.store.UpdateRateLimits(ctx, keys, now, func(tats map[string]time.Time) (map[string]time.Time, error) {
 		out := make(map[string]time.Time, len(txns))
 		var worst *txn
 		var wait time.Duration

@@ -9,12 +9,12 @@ import (
 // Store keeps the TAT of every bucket, keyed by an opaque string of at most
 // a few hundred bytes.
 //
-// Atomicity contract: Update reads the TATs of keys, calls apply once with
+// Atomicity contract: UpdateRateLimits reads the TATs of keys, calls apply once with
 // them, and writes back the TATs apply returns, as one serializable step
-// with respect to every other Update on any of the same keys, from any
+// with respect to every other UpdateRateLimits on any of the same keys, from any
 // process sharing the store. A key that was never written, or whose TAT
 // has passed, may read as the zero time: both mean an empty bucket. When
-// apply returns an error nothing is written and Update returns that error
+// apply returns an error nothing is written and UpdateRateLimits returns that error
 // unchanged (so errors.Is and errors.As see it). When the store fails,
 // nothing is written either: a batch is spent whole or not at all.
 // apply must be pure: an implementation may call it again after a
@@ -24,13 +24,13 @@ import (
 // that order cannot deadlock with itself.
 //
 // A TAT at or before now carries no state, so an implementation may drop
-// such rows at any time (Update is told now for that purpose only).
+// such rows at any time (UpdateRateLimits is told now for that purpose only).
 //
 // For PostgreSQL, one way: in one transaction, INSERT the keys with
 // ON CONFLICT DO NOTHING (so absent rows exist to lock), SELECT them FOR
 // UPDATE in key order, apply, then UPDATE the returned ones.
 type Store interface {
-	Update(ctx context.Context, keys []string, now time.Time,
+	UpdateRateLimits(ctx context.Context, keys []string, now time.Time,
 		apply func(tats map[string]time.Time) (map[string]time.Time, error)) error
 }
 
@@ -53,8 +53,8 @@ func NewMemoryStore() *MemoryStore {
 // memory stays bounded by the buckets in use.
 const sweepEvery = 1024
 
-// Update implements Store under one mutex.
-func (m *MemoryStore) Update(ctx context.Context, keys []string, now time.Time,
+// UpdateRateLimits implements Store under one mutex.
+func (m *MemoryStore) UpdateRateLimits(ctx context.Context, keys []string, now time.Time,
 	apply func(map[string]time.Time) (map[string]time.Time, error)) error {
 	if err := ctx.Err(); err != nil {
 		return err

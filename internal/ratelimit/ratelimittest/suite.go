@@ -35,7 +35,7 @@ func Run(t *testing.T, open Opener) {
 func read(t *testing.T, s ratelimit.Store, now time.Time, keys ...string) map[string]time.Time {
 	t.Helper()
 	var got map[string]time.Time
-	err := s.Update(context.Background(), keys, now, func(tats map[string]time.Time) (map[string]time.Time, error) {
+	err := s.UpdateRateLimits(context.Background(), keys, now, func(tats map[string]time.Time) (map[string]time.Time, error) {
 		got = make(map[string]time.Time, len(tats))
 		for k, v := range tats {
 			got[k] = v
@@ -55,7 +55,7 @@ func testRoundTrip(t *testing.T, open Opener) {
 		t.Fatalf("fresh store: got %v, want zero TATs", got)
 	}
 	ta, tb := base.Add(90*time.Second+123), base.Add(time.Hour)
-	err := s.Update(ctx, []string{"a", "b"}, base, func(map[string]time.Time) (map[string]time.Time, error) {
+	err := s.UpdateRateLimits(ctx, []string{"a", "b"}, base, func(map[string]time.Time) (map[string]time.Time, error) {
 		return map[string]time.Time{"a": ta, "b": tb}, nil
 	})
 	if err != nil {
@@ -63,7 +63,7 @@ func testRoundTrip(t *testing.T, open Opener) {
 	}
 	// A key apply leaves out keeps its TAT.
 	tb2 := base.Add(2 * time.Hour)
-	err = s.Update(ctx, []string{"a", "b"}, base, func(map[string]time.Time) (map[string]time.Time, error) {
+	err = s.UpdateRateLimits(ctx, []string{"a", "b"}, base, func(map[string]time.Time) (map[string]time.Time, error) {
 		return map[string]time.Time{"b": tb2}, nil
 	})
 	if err != nil {
@@ -83,7 +83,7 @@ func testRoundTrip(t *testing.T, open Opener) {
 func testApplyError(t *testing.T, open Opener) {
 	s := open(t, 1)[0]
 	refused := core.Errorf(core.ErrRateLimited, "no")
-	err := s.Update(context.Background(), []string{"x", "y"}, base, func(map[string]time.Time) (map[string]time.Time, error) {
+	err := s.UpdateRateLimits(context.Background(), []string{"x", "y"}, base, func(map[string]time.Time) (map[string]time.Time, error) {
 		return map[string]time.Time{"x": base.Add(time.Hour)}, refused
 	})
 	var ce *core.Error
@@ -97,7 +97,7 @@ func testApplyError(t *testing.T, open Opener) {
 
 func testPastTAT(t *testing.T, open Opener) {
 	s := open(t, 1)[0]
-	err := s.Update(context.Background(), []string{"old"}, base, func(map[string]time.Time) (map[string]time.Time, error) {
+	err := s.UpdateRateLimits(context.Background(), []string{"old"}, base, func(map[string]time.Time) (map[string]time.Time, error) {
 		return map[string]time.Time{"old": base.Add(time.Minute)}, nil
 	})
 	if err != nil {
@@ -113,7 +113,7 @@ func testCancelled(t *testing.T, open Opener) {
 	s := open(t, 1)[0]
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := s.Update(ctx, []string{"k"}, base, func(map[string]time.Time) (map[string]time.Time, error) {
+	err := s.UpdateRateLimits(ctx, []string{"k"}, base, func(map[string]time.Time) (map[string]time.Time, error) {
 		return map[string]time.Time{"k": base.Add(time.Hour)}, nil
 	})
 	if err == nil {
@@ -137,7 +137,7 @@ func testNoLostUpdates(t *testing.T, open Opener) {
 			defer wg.Done()
 			s := stores[w%len(stores)]
 			for range each {
-				errs <- s.Update(context.Background(), []string{"p", "q"}, base, func(tats map[string]time.Time) (map[string]time.Time, error) {
+				errs <- s.UpdateRateLimits(context.Background(), []string{"p", "q"}, base, func(tats map[string]time.Time) (map[string]time.Time, error) {
 					out := map[string]time.Time{}
 					for _, k := range []string{"p", "q"} {
 						tat := tats[k]
