@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // RateLimits is the rate-limits: section. The limits and their defaults
@@ -107,6 +109,14 @@ func (r RateLimits) validate() []error {
 		}
 		if o.Account < 0 {
 			bad("%s.account: %d is not an account ID", where, o.Account)
+		}
+		if o.Domain != "" {
+			d := strings.ToLower(strings.TrimSuffix(o.Domain, "."))
+			// The registered domain is what CertificatesPerDomain counts; an
+			// override of a subdomain would never match.
+			if reg, err := publicsuffix.EffectiveTLDPlusOne(d); err == nil && reg != d {
+				bad("%s.domain: %q is not a registered domain; CertificatesPerDomain counts %q", where, o.Domain, reg)
+			}
 		}
 		if o.CIDR != "" {
 			if _, err := netip.ParsePrefix(o.CIDR); err != nil {

@@ -77,6 +77,7 @@ func TestRateLimitsValidate(t *testing.T) {
 		{"override with wrong subject", "rate-limits:\n  overrides:\n    - {limit: NewOrdersPerAccount, domain: example.com, count: 3}\n", "exactly one subject, account"},
 		{"override with two subjects", "rate-limits:\n  overrides:\n    - {limit: CertificatesPerDomain, domain: example.com, account: 2, count: 3}\n", "exactly one subject, domain"},
 		{"override without count", "rate-limits:\n  overrides:\n    - {limit: NewOrdersPerAccount, account: 1}\n", "needs a count"},
+		{"override of a subdomain", "rate-limits:\n  overrides:\n    - {limit: CertificatesPerDomain, domain: www.example.co.uk, count: 3}\n", `CertificatesPerDomain counts "example.co.uk"`},
 		{"override with bad CIDR", "rate-limits:\n  overrides:\n    - {limit: NewRegistrationsPerIPAddress, cidr: 10.0.0.0/33, count: 3}\n", "not an address range"},
 	}
 	for _, tt := range tests {

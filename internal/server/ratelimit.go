@@ -59,11 +59,8 @@ func rateLimitConfig(cfg config.Config) (ratelimit.Config, error) {
 			}
 		}
 		if o.Domain != "" {
-			d := strings.ToLower(strings.TrimSuffix(o.Domain, "."))
-			if reg := ratelimit.RegisteredDomain(d); reg != d {
-				return ratelimit.Config{}, fmt.Errorf("rate-limits.overrides[%d].domain: %q is not a registered domain; CertificatesPerDomain counts %q", i, o.Domain, reg)
-			}
-			ov.Domain = d
+			// config.Validate has checked it is a registered domain.
+			ov.Domain = strings.ToLower(strings.TrimSuffix(o.Domain, "."))
 		}
 		if o.CIDR != "" {
 			p, err := netip.ParsePrefix(o.CIDR)
