@@ -403,3 +403,32 @@ func TestRegisteredDomain(t *testing.T) {
 		})
 	}
 }
+
+// The memory store forgets buckets whose time has passed, so its size
+// follows the buckets in use.
+func TestMemoryStoreSweeps(t *testing.T) {
+	ctx := context.Background()
+	c := newClock()
+	store := ratelimit.NewMemoryStore()
+	l, err := ratelimit.New(only(ratelimit.NewRegistrationsPerIPAddress), store, c.now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2000 {
+		if _, err := l.NewAccount(ctx, netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)})); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := store.Len(); got != 2000 {
+		t.Fatalf("after 2000 addresses: got %d buckets, want 2000", got)
+	}
+	c.advance(time.Hour) // one registration refills in 18 minutes
+	for range 1024 {
+		if _, err := l.NewAccount(ctx, netip.MustParseAddr("192.0.2.1")); err != nil && !errors.Is(err, core.ErrRateLimited) {
+			t.Fatal(err)
+		}
+	}
+	if got := store.Len(); got != 1 {
+		t.Fatalf("an hour later: got %d buckets, want only 192.0.2.1's", got)
+	}
+}
