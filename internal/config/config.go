@@ -80,6 +80,8 @@ type Config struct {
 	CRL       CRL      `yaml:"crl"`
 	Log       Log      `yaml:"log"`
 	Shutdown  Duration `yaml:"shutdown-timeout"`
+
+	RateLimits RateLimits `yaml:"rate-limits"` // ratelimit.go
 }
 
 // ACME is what the directory advertises and how accounts are admitted.
@@ -292,6 +294,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.CRL.validate()...)
+	errs = append(errs, c.RateLimits.validate()...)
 	if _, err := c.EABKeyBytes(); err != nil {
 		errs = append(errs, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"net/netip"
 	"strings"
 
 	"github.com/quarry-ca/quarry/acme"
@@ -55,11 +56,17 @@ func (r *RA) NewAccount(ctx context.Context, req NewAccountRequest) (acct *core.
 	if err := checkContacts(req.Contact); err != nil {
 		return nil, false, err
 	}
+	ip, _ := netip.ParseAddr(req.RemoteIP) // an unparsable address is the zero Addr, which spends nothing
+	res, err := r.lim.NewAccount(ctx, ip)
+	if err != nil {
+		return nil, false, err
+	}
 	acct = &core.Account{
 		Key: req.Key, KeyID: req.KeyID, Contact: req.Contact, Status: acme.StatusValid,
 		TermsAgreed: req.TermsAgreed, EABKeyID: req.EABKeyID, CreatedAt: r.now(), InitialIP: req.RemoteIP,
 	}
 	if err := r.store.NewAccount(ctx, acct); err != nil {
+		r.refund(ctx, res)
 		if errors.Is(err, core.ErrConflict) {
 			// Another request registered the same key first: theirs stands.
 			existing, gerr := r.store.GetAccountByKeyID(ctx, req.KeyID)

@@ -106,6 +106,13 @@ func (r *RA) validate(ctx context.Context, az *core.Authorization, ch *core.Chal
 		r.log.ErrorContext(ctx, "recording validation", slog.Int64("authz", az.ID), slog.String("error", err.Error()))
 		return
 	}
+	if ch.Status == acme.StatusInvalid && ch.Error.Kind != core.ErrServerInternal {
+		// A failure that was the server's own does not count against the
+		// subscriber.
+		if err := r.lim.FailedAuthorization(ctx, az.AccountID, az.Identifier.Value); err != nil {
+			r.log.ErrorContext(ctx, "counting failed authorization", slog.Int64("authz", az.ID), slog.String("error", err.Error()))
+		}
+	}
 	r.log.InfoContext(ctx, "validation finished", slog.Int64("authz", az.ID), slog.String("identifier", az.Identifier.Value),
 		slog.String("challenge", string(ch.Type)), slog.String("status", string(ch.Status)))
 }

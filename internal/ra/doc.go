@@ -2,6 +2,7 @@
 // accounts, orders, authorizations and certificates, applies policy, starts
 // validations and asks the CA to sign.
 //
-// It knows no HTTP and no SQL. It imports acme, core, storage, and the
+// It knows no HTTP and no SQL. It imports acme, core, storage, ratelimit
+// (for the limiter's request and reservation types), and the
 // request types of va and ca; every dependency is an interface declared here.
 package ra

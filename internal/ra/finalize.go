@@ -35,7 +35,15 @@ func (r *RA) Finalize(ctx context.Context, acct *core.Account, order *core.Order
 	if err := r.recheckCAA(ctx, authzs, now); err != nil {
 		return nil, err
 	}
+	// The certificate limits are spent here, not at newOrder, so orders
+	// that passed newOrder's check together cannot overshoot them; every
+	// path below that issues nothing gives the spend back.
+	res, err := r.lim.Certificate(ctx, r.orderLimits(ctx, order))
+	if err != nil {
+		return nil, err
+	}
 	if err := r.store.SetOrderStatus(ctx, order.ID, acme.StatusPending, acme.StatusProcessing, nil); err != nil {
+		r.refund(ctx, res)
 		if errors.Is(err, core.ErrConflict) {
 			return nil, core.Errorf(core.ErrOrderNotReady, "order is already being finalized")
 		}
@@ -47,9 +55,11 @@ func (r *RA) Finalize(ctx context.Context, acct *core.Account, order *core.Order
 	err = r.background(func() { done <- r.issue(context.WithoutCancel(ctx), order, csr) })
 	if err != nil {
 		_ = r.store.SetOrderStatus(context.WithoutCancel(ctx), order.ID, acme.StatusProcessing, acme.StatusPending, nil)
+		r.refund(ctx, res)
 		return nil, err
 	}
 	if err := <-done; err != nil {
+		r.refund(ctx, res)
 		return nil, err
 	}
 	updated, err := r.store.GetOrder(ctx, order.ID)

@@ -33,6 +33,16 @@ func (r *RA) NewOrder(ctx context.Context, acct *core.Account, req acme.NewOrder
 		AccountID: acct.ID, Status: acme.StatusPending, Expires: now.Add(r.cfg.OrderLifetime),
 		Identifiers: ids, Profile: profile, Replaces: req.Replaces, CreatedAt: now,
 	}
+	res, err := r.lim.NewOrder(ctx, r.orderLimits(ctx, order))
+	if err != nil {
+		return nil, nil, err
+	}
+	stored := false
+	defer func() {
+		if !stored {
+			r.refund(ctx, res)
+		}
+	}()
 	var all, fresh []*core.Authorization
 	for _, id := range ids {
 		az, err := r.authzFor(ctx, acct, id)
@@ -49,6 +59,7 @@ func (r *RA) NewOrder(ctx context.Context, acct *core.Account, req acme.NewOrder
 	if err := r.store.NewOrder(ctx, order, fresh); err != nil {
 		return nil, nil, fmt.Errorf("storing order: %w", err)
 	}
+	stored = true
 	// Present authorizations in the order of the identifiers.
 	byID := make(map[int64]*core.Authorization, len(all))
 	for _, az := range all {

@@ -70,6 +70,7 @@ type Deps struct {
 	CA     Issuer
 	Policy Policy
 	CRL    RevocationListener // optional
+	Limits RateLimiter        // optional: nil applies no rate limits
 	Log    *slog.Logger
 	Clock  func() time.Time
 	Rand   io.Reader
@@ -83,6 +84,7 @@ type RA struct {
 	ca    Issuer
 	pol   Policy
 	crl   RevocationListener
+	lim   RateLimiter
 	log   *slog.Logger
 	now   func() time.Time
 	rand  io.Reader
@@ -110,6 +112,10 @@ func New(cfg Config, deps Deps) (*RA, error) {
 	}
 	r := &RA{cfg: cfg, store: deps.Store, va: deps.VA, ca: deps.CA, pol: deps.Policy, crl: deps.CRL,
 		log: deps.Log, now: deps.Clock, rand: deps.Rand}
+	r.lim = deps.Limits
+	if r.lim == nil {
+		r.lim = noLimits{}
+	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
 	}

@@ -94,6 +94,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, fmt.Errorf("starting nonce service: %w", err)
 	}
+	limits, err := rateLimits(cfg, s.store, log.With("component", "ratelimit"))
+	if err != nil {
+		return nil, err
+	}
 	s.ra, err = ra.New(ra.Config{
 		OrderLifetime:        time.Duration(cfg.Orders.Lifetime),
 		PendingAuthzLifetime: time.Duration(cfg.Orders.PendingAuthzLifetime),
@@ -102,7 +106,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		TermsOfService:       cfg.ACME.TermsOfService,
 		EABRequired:          cfg.ACME.EABRequired,
 		AccountURLPrefix:     s.accountURLPrefix(),
-	}, ra.Deps{Store: s.store, VA: validator, CA: s.ca, Policy: pol, CRL: s.crls, Log: log.With("component", "ra")})
+	}, ra.Deps{Store: s.store, VA: validator, CA: s.ca, Policy: pol, CRL: s.crls, Limits: limits, Log: log.With("component", "ra")})
 	if err != nil {
 		return nil, err
 	}

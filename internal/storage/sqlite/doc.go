@@ -8,7 +8,8 @@
 // are durable (WAL with synchronous=FULL). Times are stored as UTC unix
 // nanoseconds, NULL for the zero time.
 //
-// It imports the standard library, acme, internal/core, internal/storage
+// It imports the standard library, acme, internal/core, internal/storage,
+// internal/ratelimit (whose Store it implements)
 // and the SQLite driver; nothing above storage may import it except
 // internal/server, which wires it in.
 package sqlite
