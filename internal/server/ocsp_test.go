@@ -48,6 +48,7 @@ func TestOCSPWithOpenSSL(t *testing.T) {
 			if len(leaf.OCSPServer) != 1 || leaf.OCSPServer[0] != wantURL {
 				t.Fatalf("leaf AIA OCSP: got %v, want [%s]", leaf.OCSPServer, wantURL)
 			}
+			checkNoRedirect(t, wantURL)
 			dir := t.TempDir()
 			args := []string{"ocsp", "-issuer", writePEM(t, filepath.Join(dir, "issuer.pem"), "CERTIFICATE", chain[1]),
 				"-cert", writePEM(t, filepath.Join(dir, "leaf.pem"), "CERTIFICATE", chain[0]),
@@ -109,6 +110,22 @@ func checkGET(t *testing.T, base string, leaf, issuer *x509.Certificate, status 
 		t.Errorf("GET: got embedded certificate %v, want one only when delegated (%v)", got.Certificate != nil, delegated)
 	}
 	return got
+}
+
+// checkNoRedirect checks that a GET path with "//", which base64 can
+// produce, reaches the responder instead of a ServeMux's clean-up redirect.
+func checkNoRedirect(t *testing.T, base string) {
+	t.Helper()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Get(base + "//Zm9v")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !bytes.Equal(body, xocsp.MalformedRequestErrorResponse) {
+		t.Errorf("GET %s//Zm9v: got %d %x, want 200 and malformedRequest", base, resp.StatusCode, body)
+	}
 }
 
 // TestOCSPOffByDefault checks that leaves name no responder and /ocsp is
