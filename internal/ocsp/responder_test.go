@@ -154,7 +154,15 @@ func TestRespondMalformed(t *testing.T) {
 		{"21-octet serial", request(t, &x509.Certificate{SerialNumber: new(big.Int).Lsh(big.NewInt(1), 160)}, e.issuer, crypto.SHA1)},
 		{"wrong outer tag", append([]byte{0x31}, good[1:]...)},
 		{"serial as a string", marshal(t, struct {
-			TBS struct{ L []struct{ C struct{ A pkix.AlgorithmIdentifier; N, K []byte; S string } } }
+			TBS struct {
+				L []struct {
+					C struct {
+						A    pkix.AlgorithmIdentifier
+						N, K []byte
+						S    string
+					}
+				}
+			}
 		}{})},
 	}
 	for _, tt := range tests {
