@@ -153,17 +153,7 @@ func TestRespondMalformed(t *testing.T) {
 		{"negative serial", request(t, &x509.Certificate{SerialNumber: big.NewInt(-5)}, e.issuer, crypto.SHA1)},
 		{"21-octet serial", request(t, &x509.Certificate{SerialNumber: new(big.Int).Lsh(big.NewInt(1), 160)}, e.issuer, crypto.SHA1)},
 		{"wrong outer tag", append([]byte{0x31}, good[1:]...)},
-		{"serial as a string", marshal(t, struct {
-			TBS struct {
-				L []struct {
-					C struct {
-						A    pkix.AlgorithmIdentifier
-						N, K []byte
-						S    string
-					}
-				}
-			}
-		}{})},
+		{"serial as a string", marshal(t, stringSerialRequest(id))},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -214,4 +204,18 @@ func TestNewRefuses(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stringSerialRequest is a request whose CertID holds the serial as a
+// PrintableString instead of an INTEGER.
+func stringSerialRequest(id tCertID) any {
+	type certID struct {
+		HashAlgorithm pkix.AlgorithmIdentifier
+		NameHash      []byte
+		IssuerKeyHash []byte
+		SerialNumber  string `asn1:"printable"`
+	}
+	type req struct{ Cert certID }
+	type tbs struct{ RequestList []req }
+	return struct{ TBS tbs }{tbs{[]req{{certID{id.HashAlgorithm, id.NameHash, id.IssuerKeyHash, "51abc"}}}}}
 }
