@@ -29,6 +29,7 @@ type CA struct {
 	crlSigners map[string]*crlSigner
 	// crlLintPrefix is how many entries of a CRL the linter sees.
 	crlLintPrefix int
+	ocspResp      ocspResponders // delegated OCSP responders, made on first use
 
 	// mutate, set only by tests, alters each leaf template before it is
 	// linted, to prove a bad certificate never reaches the real key.

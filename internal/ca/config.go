@@ -40,6 +40,8 @@ type Config struct {
 	// CRLShards is how many CRL shards each issuer has; a leaf names the
 	// shard (serial mod CRLShards) in its CRL distribution point. Default 16.
 	CRLShards int
+	// OCSP turns the OCSP responder's URL and signing on; off by default.
+	OCSP OCSPConfig
 
 	// LintAllowWarn lists zlint warnings that do not block issuance, name →
 	// reason. nil means DefaultLintAllowWarn; an empty map allows none.
@@ -103,6 +105,7 @@ func (cfg Config) withDefaults() (Config, error) {
 	if cfg.CRLShards == 0 {
 		cfg.CRLShards = defaultCRLShards
 	}
+	cfg.OCSP = cfg.OCSP.withDefaults()
 	if cfg.LintAllowWarn == nil {
 		cfg.LintAllowWarn = DefaultLintAllowWarn()
 	}
@@ -153,7 +156,7 @@ func (cfg Config) validate() error {
 	if err != nil || u.Scheme != "http" || u.Hostname() == "" || u.RawQuery != "" || u.Fragment != "" {
 		return bad("IssuerBaseURL must be a plain http:// URL, got %q", cfg.IssuerBaseURL)
 	}
-	return nil
+	return cfg.OCSP.validate()
 }
 
 // hasKeyType reports whether kt is among the configured key types.

@@ -4,7 +4,9 @@
 // by the RSA root), signs subscriber certificates, and serves the chains and
 // issuer certificates that sit above them. It also signs each issuer's
 // CRL shards (SignCRL), encoding entries as they stream in and linting the
-// result with zlint's CRL lints.
+// result with zlint's CRL lints, and, when the OCSP responder is on, signs
+// OCSP responses (SignOCSP) with an intermediate's key or a short-lived
+// delegated responder certificate it issues and renews itself.
 //
 // Every leaf goes through prepare → lint → sign: prepare builds the
 // template and lints a copy signed by a throwaway key with zlint, and sign
@@ -13,5 +15,5 @@
 //
 // It never touches storage and knows nothing about HTTP. It may import the
 // standard library, internal/core, zmap/zlint (with zmap/zcrypto), and
-// golang.org/x/crypto/cryptobyte for CRL encoding.
+// golang.org/x/crypto/cryptobyte for CRL encoding and golang.org/x/crypto/ocsp.
 package ca

@@ -42,6 +42,7 @@ func (c *CA) leafTemplate(req *checked, pub crypto.PublicKey, iss *issuer) (*x50
 		SubjectKeyId:          ski,
 		AuthorityKeyId:        iss.cert.SubjectKeyId,
 		IssuingCertificateURL: []string{c.cfg.issuerURL(iss.id)},
+		OCSPServer:            c.cfg.ocspURL(),
 		CRLDistributionPoints: []string{c.cfg.crlURL(iss.id, crlShard(serial, c.cfg.CRLShards))},
 		Policies:              []x509.OID{oidDomainValidated()},
 	}

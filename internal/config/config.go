@@ -78,6 +78,7 @@ type Config struct {
 	Policy    Policy   `yaml:"policy"`
 	Orders    Orders   `yaml:"orders"`
 	CRL       CRL      `yaml:"crl"`
+	OCSP      OCSP     `yaml:"ocsp"`
 	Log       Log      `yaml:"log"`
 	Shutdown  Duration `yaml:"shutdown-timeout"`
 
@@ -182,6 +183,7 @@ func Default() Config {
 			AfterRevocationDelay: Duration(time.Minute),
 			CacheMaxAge:          Duration(time.Hour),
 		},
+		OCSP:     defaultOCSP(),
 		Log:      Log{Level: "info", Format: "text"},
 		Shutdown: Duration(30 * time.Second),
 	}
@@ -295,6 +297,7 @@ func (c *Config) Validate() error {
 	}
 	errs = append(errs, c.CRL.validate()...)
 	errs = append(errs, c.RateLimits.validate()...)
+	errs = append(errs, c.OCSP.validate()...)
 	if _, err := c.EABKeyBytes(); err != nil {
 		errs = append(errs, err)
 	}

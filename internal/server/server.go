@@ -19,6 +19,7 @@ import (
 	"github.com/quarry-ca/quarry/internal/crl"
 	"github.com/quarry-ca/quarry/internal/jose"
 	"github.com/quarry-ca/quarry/internal/nonce"
+	"github.com/quarry-ca/quarry/internal/ocsp"
 	"github.com/quarry-ca/quarry/internal/policy"
 	"github.com/quarry-ca/quarry/internal/ra"
 	"github.com/quarry-ca/quarry/internal/storage/sqlite"
@@ -34,6 +35,7 @@ type Server struct {
 	ca    *ca.CA
 	ra    *ra.RA
 	crls  *crl.Generator
+	ocsp  *ocsp.Responder // nil unless ocsp.enable
 
 	acmeLn, httpLn net.Listener
 	acmeSrv        *http.Server
@@ -76,6 +78,9 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
+	if err := s.newOCSP(); err != nil {
+		return nil, err
+	}
 	validator, err := va.New(va.Config{
 		HTTPPort: cfg.VA.HTTPPort, TLSPort: cfg.VA.TLSPort, DNSResolver: cfg.VA.DNSResolver,
 		AllowPrivate: cfg.AllowPrivate(), Timeout: time.Duration(cfg.VA.Timeout), UserAgent: "Quarry-VA",
@@ -106,7 +111,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		TermsOfService:       cfg.ACME.TermsOfService,
 		EABRequired:          cfg.ACME.EABRequired,
 		AccountURLPrefix:     s.accountURLPrefix(),
-	}, ra.Deps{Store: s.store, VA: validator, CA: s.ca, Policy: pol, CRL: s.crls, Limits: limits, Log: log.With("component", "ra")})
+	}, ra.Deps{Store: s.store, VA: validator, CA: s.ca, Policy: pol, CRL: s.revocationListener(), Limits: limits, Log: log.With("component", "ra")})
 	if err != nil {
 		return nil, err
 	}
@@ -154,22 +159,22 @@ func CAConfig(cfg config.Config, issuerURL string) ca.Config {
 		DataDir: cfg.DataDir, Organization: cfg.CA.Organization, KeyTypes: cfg.CA.KeyTypes,
 		RootValidity: time.Duration(cfg.CA.RootValidity), IntermediateValidity: time.Duration(cfg.CA.IntermediateValidity),
 		LeafValidity: time.Duration(cfg.CA.LeafValidity), Backdate: time.Duration(cfg.CA.Backdate),
-		IssuerBaseURL: issuerURL, CRLShards: cfg.CRL.Shards,
+		IssuerBaseURL: issuerURL, CRLShards: cfg.CRL.Shards, OCSP: caOCSPConfig(cfg),
 		// Internal names are legitimate outside the public preset, so the
 		// lints that check names against the public DNS must not block them.
 		PrivateNames: cfg.Preset != config.PresetPublic,
 	}
 }
 
-// plainHandler serves the plain-HTTP listener: issuer certificates (AIA)
-// and CRLs (distribution points).
+// plainHandler serves the plain-HTTP listener: issuer certificates (AIA),
+// CRLs (distribution points) and, when enabled, OCSP.
 func (s *Server) plainHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/issuer/", wfe.IssuerHandler(s.ca))
 	mux.Handle("/crl/", wfe.CRLHandler(s.store, wfe.CRLConfig{
 		MaxAge: time.Duration(s.cfg.CRL.CacheMaxAge), Log: s.log.With("component", "wfe"),
 	}))
-	return mux
+	return s.withOCSP(mux)
 }
 
 // DirectoryURL is where clients find the ACME directory.
