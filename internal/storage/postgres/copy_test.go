@@ -52,7 +52,7 @@ func fill(t *testing.T, s storage.Store, n int) filled {
 		}
 		o := &core.Order{AccountID: a.ID, Status: acme.StatusPending, Expires: now.Add(time.Hour), Profile: "classic",
 			Identifiers: []acme.Identifier{azs[0].Identifier, {Type: acme.IdentifierDNS, Value: "*." + azs[1].Identifier.Value}},
-			CreatedAt: now}
+			CreatedAt:   now}
 		must("NewOrder", s.NewOrder(ctx, o, azs))
 		for _, az := range azs {
 			ch := az.Challenges[0]
