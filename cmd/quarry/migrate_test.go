@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -107,9 +108,20 @@ func TestMigrateCopy(t *testing.T) {
 		t.Errorf("second copy: got error %v, want a runtime error saying the target is not empty", err)
 	}
 
+	// The test server trusts local connections, so any password works;
+	// it must not be printed.
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
 	out.Reset()
-	if err := run([]string{"migrate", "--storage", dsn}, &out, &out); err != nil || !strings.Contains(out.String(), "schema version") {
+	err = run([]string{"migrate", "--storage", u.String()}, &out, &out)
+	if err != nil || !strings.Contains(out.String(), "schema version") {
 		t.Errorf("migrate --storage postgres: got %v, output %q; want the schema version", err, out.String())
+	}
+	if strings.Contains(out.String(), "s3cret-pw") || !strings.Contains(out.String(), "xxxxx") {
+		t.Errorf("migrate --storage postgres: got output %q, want the password shown as xxxxx", out.String())
 	}
 }
 
