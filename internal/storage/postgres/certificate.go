@@ -25,7 +25,7 @@ func (s *Store) FinalizeOrder(ctx context.Context, orderID int64, cert *core.Cer
 		return fmt.Errorf("storing certificate: %w", e.Err)
 	}
 	return s.write(ctx, func(tx pgx.Tx) error {
-		// FOR UPDATE holds the order until commit, so the status read here
+		// The row lock holds the order until commit, so the status read here
 		// still holds at the UPDATE; reading first tells a missing order
 		// from a lost race before the certificate's own constraints are
 		// checked.
@@ -33,7 +33,7 @@ func (s *Store) FinalizeOrder(ctx context.Context, orderID int64, cert *core.Cer
 			status  string
 			account int64
 		)
-		err := tx.QueryRow(ctx, `SELECT status, account_id FROM orders WHERE id = $1 FOR UPDATE`, orderID).Scan(&status, &account)
+		err := tx.QueryRow(ctx, `SELECT status, account_id FROM orders WHERE id = $1 FOR NO KEY UPDATE`, orderID).Scan(&status, &account)
 		if noRows(err) {
 			return core.Errorf(core.ErrNotFound, "no order %d", orderID)
 		} else if err != nil {

@@ -15,14 +15,16 @@ import (
 // returns its ID and status. Every change to an authorization's challenges
 // takes this lock first: two instances starting different challenges of
 // one authorization would otherwise each see the other's still pending,
-// and lock order (authorization, then challenge) rules out deadlocks.
+// and lock order (authorization, then challenge) rules out deadlocks. It
+// is the lock an UPDATE takes (NO KEY UPDATE), so new orders may still
+// refer to the authorization meanwhile.
 func lockAuthzOfChallenge(ctx context.Context, tx pgx.Tx, challengeID int64) (int64, string, error) {
 	var (
 		authzID int64
 		status  string
 	)
 	err := tx.QueryRow(ctx, `SELECT a.id, a.status FROM authzs a
-		WHERE a.id = (SELECT authz_id FROM challenges WHERE id = $1) FOR UPDATE`, challengeID).Scan(&authzID, &status)
+		WHERE a.id = (SELECT authz_id FROM challenges WHERE id = $1) FOR NO KEY UPDATE`, challengeID).Scan(&authzID, &status)
 	if noRows(err) {
 		return 0, "", core.Errorf(core.ErrNotFound, "no challenge %d", challengeID)
 	} else if err != nil {
@@ -80,7 +82,7 @@ func (s *Store) FinishChallenge(ctx context.Context, authz *core.Authorization, 
 	}
 	return s.write(ctx, func(tx pgx.Tx) error {
 		// Lock the authorization first, as StartChallenge does.
-		_, err := tx.Exec(ctx, `SELECT 1 FROM authzs WHERE id = $1 FOR UPDATE`, authz.ID)
+		_, err := tx.Exec(ctx, `SELECT 1 FROM authzs WHERE id = $1 FOR NO KEY UPDATE`, authz.ID)
 		if err != nil {
 			return fmt.Errorf("locking authorization %d: %w", authz.ID, err)
 		}

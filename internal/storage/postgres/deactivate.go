@@ -24,10 +24,14 @@ func (s *Store) DeactivateAuthorization(ctx context.Context, id int64) error {
 }
 
 // DeactivateAccountAuthorizations deactivates every pending and valid
-// authorization of an account, in one statement.
+// authorization of an account, in one statement. It locks the rows in ID
+// order, so two of these for one account wait for each other instead of
+// deadlocking.
 func (s *Store) DeactivateAccountAuthorizations(ctx context.Context, accountID int64) error {
 	_, err := s.pool.Exec(ctx, `UPDATE authzs SET status = 'deactivated'
-		WHERE account_id = $1 AND status IN ('pending', 'valid')`, accountID)
+		WHERE id IN (SELECT id FROM authzs WHERE account_id = $1 AND status IN ('pending', 'valid')
+			ORDER BY id FOR NO KEY UPDATE)
+		AND status IN ('pending', 'valid')`, accountID)
 	if err != nil {
 		return fmt.Errorf("deactivating authorizations of account %d: %w", accountID, err)
 	}

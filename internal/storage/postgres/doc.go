@@ -7,8 +7,9 @@
 //
 // Writes run at READ COMMITTED; every compare-and-set is one conditional
 // UPDATE, and a change that reads before it writes first locks the row it
-// depends on (SELECT … FOR UPDATE), always an authorization before its
-// challenges, so concurrent instances neither lose updates nor deadlock.
+// depends on (SELECT … FOR NO KEY UPDATE), always an authorization before
+// its challenges, so concurrent instances neither lose updates nor
+// deadlock.
 // Reads that span several queries run in one REPEATABLE READ, read-only
 // transaction, so they see one snapshot. When the database is unreachable
 // a call fails with a plain error and the pool reconnects on its own.
