@@ -14,6 +14,7 @@ type serverFlags struct {
 	fs         *flag.FlagSet
 	configPath string
 	dataDir    string
+	storage    string
 	listen     string
 	httpListen string
 	publicURL  string
@@ -30,6 +31,7 @@ func newServerFlags(name string, stderr io.Writer) *serverFlags {
 	f.fs.SetOutput(stderr)
 	f.fs.StringVar(&f.configPath, "config", "", "YAML configuration `file` (flags override it)")
 	f.fs.StringVar(&f.dataDir, "data-dir", "", "data `directory` (default ./quarry-data)")
+	f.fs.StringVar(&f.storage, "storage", "", "storage `DSN`: sqlite:PATH or postgres://… (default sqlite:<data-dir>/quarry.db)")
 	f.fs.StringVar(&f.listen, "listen", "", "ACME over HTTPS `address` (default 127.0.0.1:14000)")
 	f.fs.StringVar(&f.httpListen, "http-listen", "", "plain-HTTP `address` for issuer certificates and CRLs (default 127.0.0.1:14080)")
 	f.fs.StringVar(&f.publicURL, "public-url", "", "base `URL` clients use, e.g. behind a load balancer")
@@ -61,6 +63,8 @@ func (f *serverFlags) parse(args []string) (config.Config, error) {
 		switch fl.Name {
 		case "data-dir":
 			cfg.DataDir = f.dataDir
+		case "storage":
+			cfg.Storage = f.storage
 		case "listen":
 			cfg.Listen = f.listen
 		case "http-listen":

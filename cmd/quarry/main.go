@@ -3,6 +3,7 @@
 //	quarry serve          run the CA (creates ./quarry-data on first start)
 //	quarry init           create the data directory and CA hierarchy explicitly
 //	quarry config check   validate a configuration file
+//	quarry migrate        apply schema migrations; copy SQLite into PostgreSQL
 //	quarry version        print the version
 //
 // Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
@@ -48,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdInit(args[1:], stdout, stderr)
 	case "config":
 		return cmdConfig(args[1:], stdout, stderr)
+	case "migrate":
+		return cmdMigrate(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "quarry", version)
 		return nil
@@ -65,6 +68,7 @@ Commands:
   serve          run the CA: ACME over HTTPS, issuer certificates over HTTP
   init           create the data directory and CA hierarchy
   config check   validate a configuration file
+  migrate        apply schema migrations, or copy SQLite into PostgreSQL
   version        print the version
 
 Run "quarry <command> -h" for a command's flags.

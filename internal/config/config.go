@@ -63,6 +63,7 @@ func ParseDuration(s string) (time.Duration, error) {
 // Config is the whole configuration file.
 type Config struct {
 	DataDir    string `yaml:"data-dir"`
+	Storage    string `yaml:"storage"`     // DSN; empty: sqlite:<data-dir>/quarry.db
 	Listen     string `yaml:"listen"`      // ACME over HTTPS
 	HTTPListen string `yaml:"http-listen"` // issuer certificates and CRLs over HTTP
 	// PublicURL is the base URL clients use (a load balancer's); empty means
@@ -298,6 +299,9 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.CRL.validate()...)
 	errs = append(errs, c.RateLimits.validate()...)
 	errs = append(errs, c.OCSP.validate()...)
+	if err := c.validateStorage(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := c.EABKeyBytes(); err != nil {
 		errs = append(errs, err)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/quarry-ca/quarry/acme"
@@ -22,7 +21,7 @@ import (
 	"github.com/quarry-ca/quarry/internal/ocsp"
 	"github.com/quarry-ca/quarry/internal/policy"
 	"github.com/quarry-ca/quarry/internal/ra"
-	"github.com/quarry-ca/quarry/internal/storage/sqlite"
+	"github.com/quarry-ca/quarry/internal/storage/backend"
 	"github.com/quarry-ca/quarry/internal/va"
 	"github.com/quarry-ca/quarry/internal/wfe"
 )
@@ -31,7 +30,7 @@ import (
 type Server struct {
 	cfg   config.Config
 	log   *slog.Logger
-	store *sqlite.Store
+	store backend.Store
 	ca    *ca.CA
 	ra    *ra.RA
 	crls  *crl.Generator
@@ -65,9 +64,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTPListen); err != nil {
 		return nil, fmt.Errorf("listening for HTTP on %s: %w", cfg.HTTPListen, err)
 	}
-	if s.store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "quarry.db")); err != nil {
+	if s.store, err = backend.Open(ctx, cfg.StorageDSN()); err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
+	log.Info("storage opened", "storage", backend.Redact(cfg.StorageDSN()))
 	if s.ca, err = ca.Load(ctx, CAConfig(cfg, s.issuerURL()), log.With("component", "ca")); err != nil {
 		return nil, fmt.Errorf("loading CA: %w", err)
 	}

@@ -103,11 +103,3 @@ func scanAccount(row *sql.Row) (*core.Account, error) {
 	a.CreatedAt = timeFrom(created)
 	return &a, nil
 }
-
-// nonNil stores an absent list as [] so the column never holds null.
-func nonNil[T any](s []T) []T {
-	if s == nil {
-		return []T{}
-	}
-	return s
-}

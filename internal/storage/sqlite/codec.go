@@ -2,13 +2,15 @@ package sqlite
 
 import (
 	"database/sql"
-	"encoding/json"
-	"fmt"
 	"time"
 
-	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/storage/sqlbase"
 )
+
+// The row codec is shared with the PostgreSQL backend (sqlbase), so a row
+// copied between the two means the same; these names keep this package's
+// call sites short.
 
 // encoder turns domain values into column values, keeping the first error
 // so a row's arguments can be built in one expression and checked once.
@@ -16,97 +18,28 @@ type encoder struct{ err error }
 
 // time encodes t as UTC unix nanoseconds, the zero time as NULL.
 func (e *encoder) time(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	n := t.UnixNano()
-	// UnixNano is undefined outside about 1678-2262; refuse rather than
-	// store a wrong instant.
-	if !time.Unix(0, n).Equal(t) {
-		e.fail(fmt.Errorf("time %s is outside the storable range", t.Format(time.RFC3339)))
-		return nil
-	}
-	return n
+	return e.keep(func(b *sqlbase.Encoder) any { return b.Time(t) })
 }
 
 // json encodes v as JSON text.
-func (e *encoder) json(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		e.fail(fmt.Errorf("encoding %T: %w", v, err))
-		return nil
-	}
-	return string(b)
-}
+func (e *encoder) json(v any) any { return e.keep(func(b *sqlbase.Encoder) any { return b.JSON(v) }) }
 
 // problem encodes a core.Error as JSON text, nil as NULL.
 func (e *encoder) problem(ce *core.Error) any {
-	if ce == nil {
-		return nil
-	}
-	return e.json(toErrorRow(ce))
+	return e.keep(func(b *sqlbase.Encoder) any { return b.Problem(ce) })
 }
 
-func (e *encoder) fail(err error) {
+func (e *encoder) keep(f func(*sqlbase.Encoder) any) any {
+	var b sqlbase.Encoder
+	v := f(&b)
 	if e.err == nil {
-		e.err = err
+		e.err = b.Err
 	}
+	return v
 }
 
-// timeFrom decodes a time column.
-func timeFrom(n sql.NullInt64) time.Time {
-	if !n.Valid {
-		return time.Time{}
-	}
-	return time.Unix(0, n.Int64).UTC()
-}
-
-// jsonFrom decodes a JSON column into v; NULL leaves v as it is.
-func jsonFrom(s sql.NullString, v any) error {
-	if !s.Valid {
-		return nil
-	}
-	if err := json.Unmarshal([]byte(s.String), v); err != nil {
-		return fmt.Errorf("decoding stored %T: %w", v, err)
-	}
-	return nil
-}
-
-// problemFrom decodes an error column.
-func problemFrom(s sql.NullString) (*core.Error, error) {
-	if !s.Valid {
-		return nil, nil
-	}
-	var row errorRow
-	if err := jsonFrom(s, &row); err != nil {
-		return nil, err
-	}
-	return row.toCore(), nil
-}
-
-// errorRow is how a core.Error is stored: its client-facing parts.
-// RetryAfter is a rate-limit hint for one response and is not kept.
-type errorRow struct {
-	Kind       string           `json:"kind"`
-	Detail     string           `json:"detail,omitempty"`
-	Identifier *acme.Identifier `json:"identifier,omitempty"`
-	Sub        []errorRow       `json:"sub,omitempty"`
-}
-
-func toErrorRow(ce *core.Error) errorRow {
-	row := errorRow{Kind: string(ce.Kind), Detail: ce.Detail, Identifier: ce.Identifier}
-	for _, sub := range ce.Sub {
-		if sub != nil {
-			row.Sub = append(row.Sub, toErrorRow(sub))
-		}
-	}
-	return row
-}
-
-func (row errorRow) toCore() *core.Error {
-	ce := &core.Error{Kind: core.Kind(row.Kind), Detail: row.Detail, Identifier: row.Identifier}
-	for _, sub := range row.Sub {
-		ce.Sub = append(ce.Sub, sub.toCore())
-	}
-	return ce
-}
+func timeFrom(n sql.NullInt64) time.Time                { return sqlbase.TimeFrom(n) }
+func jsonFrom(s sql.NullString, v any) error            { return sqlbase.JSONFrom(s, v) }
+func problemFrom(s sql.NullString) (*core.Error, error) { return sqlbase.ProblemFrom(s) }
+func nonNil[T any](s []T) []T                           { return sqlbase.NonNil(s) }
+func nullIfEmpty(s string) any                          { return sqlbase.NullIfEmpty(s) }

@@ -5,10 +5,8 @@ import (
 	"database/sql"
 	"embed"
 	"fmt"
-	"io/fs"
-	"path"
-	"strconv"
-	"strings"
+
+	"github.com/quarry-ca/quarry/internal/storage/sqlbase"
 )
 
 // migrationFiles holds the schema, one NNNN_name.sql file per version.
@@ -18,47 +16,13 @@ import (
 var migrationFiles embed.FS
 
 // SchemaVersionError reports a database written by a newer Quarry: this
-// code does not know its schema and must not write to it.
-type SchemaVersionError struct {
-	Have  int // the database's schema version
-	Known int // the newest version this code knows
-}
-
-func (e *SchemaVersionError) Error() string {
-	return fmt.Sprintf("the database schema is version %d but this quarry knows only up to %d; run a newer quarry or restore a backup", e.Have, e.Known)
-}
-
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
+// code does not know its schema and must not write to it. It is the same
+// type for every backend.
+type SchemaVersionError = sqlbase.SchemaVersionError
 
 // migrations returns the embedded migrations in ascending version order.
-// Versions need not be contiguous: work developed in parallel claims its
-// own number, and a database applies every version it lacks.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("reading migrations: %w", err)
-	}
-	var out []migration
-	for _, e := range entries { // ReadDir sorts by name
-		prefix, _, _ := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(prefix)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a version number", e.Name())
-		}
-		if v < 1 || (len(out) > 0 && v <= out[len(out)-1].version) {
-			return nil, fmt.Errorf("migration %s: version %d is out of order or repeated", e.Name(), v)
-		}
-		body, err := fs.ReadFile(migrationFiles, path.Join("migrations", e.Name()))
-		if err != nil {
-			return nil, fmt.Errorf("reading migration %s: %w", e.Name(), err)
-		}
-		out = append(out, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	return out, nil
+func migrations() ([]sqlbase.Migration, error) {
+	return sqlbase.ReadMigrations(migrationFiles, "migrations")
 }
 
 // migrate applies pending migrations in one transaction; the write lock it
@@ -81,21 +45,18 @@ func (s *Store) migrate(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		known := all[len(all)-1].version
-		for v := range applied {
-			if v > known {
-				return &SchemaVersionError{Have: maxVersion(applied), Known: known}
-			}
+		if err := sqlbase.CheckKnown(all, applied); err != nil {
+			return err
 		}
 		for _, m := range all {
-			if applied[m.version] {
+			if applied[m.Version] {
 				continue
 			}
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return fmt.Errorf("applying migration %s: %w", m.name, err)
+			if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
+				return fmt.Errorf("applying migration %s: %w", m.Name, err)
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.version, m.name); err != nil {
-				return fmt.Errorf("recording migration %s: %w", m.name, err)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, name) VALUES (?, ?)`, m.Version, m.Name); err != nil {
+				return fmt.Errorf("recording migration %s: %w", m.Name, err)
 			}
 		}
 		return nil
@@ -117,14 +78,6 @@ func appliedVersions(ctx context.Context, tx *sql.Tx) (map[int]bool, error) {
 		applied[v] = true
 	}
 	return applied, rows.Err()
-}
-
-func maxVersion(vs map[int]bool) int {
-	m := 0
-	for v := range vs {
-		m = max(m, v)
-	}
-	return m
 }
 
 type querier interface {

@@ -4,11 +4,10 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"net/netip"
-	"strings"
 	"time"
 
 	"github.com/quarry-ca/quarry/acme"
+	"github.com/quarry-ca/quarry/internal/storage/sqlbase"
 )
 
 // ValidAuthorizedNames reports, for each of names, whether the account
@@ -49,13 +48,4 @@ func (s *Store) ValidAuthorizedNames(ctx context.Context, accountID int64, names
 
 // identifierOf turns a certificate name into the identifier and wildcard
 // flag an authorization for it is stored under.
-func identifierOf(name string) (acme.Identifier, bool) {
-	if addr, err := netip.ParseAddr(name); err == nil {
-		return acme.Identifier{Type: acme.IdentifierIP, Value: addr.String()}, false
-	}
-	name = strings.ToLower(name)
-	if base, ok := strings.CutPrefix(name, "*."); ok {
-		return acme.Identifier{Type: acme.IdentifierDNS, Value: base}, true
-	}
-	return acme.Identifier{Type: acme.IdentifierDNS, Value: name}, false
-}
+func identifierOf(name string) (acme.Identifier, bool) { return sqlbase.IdentifierOf(name) }

@@ -198,10 +198,3 @@ func collectIDs(rows *sql.Rows) ([]int64, error) {
 	}
 	return ids, nil
 }
-
-func nullIfEmpty(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}

@@ -47,7 +47,7 @@ func TestSettings(t *testing.T) {
 			t.Fatalf("migrations: got error %v, want none", err)
 		}
 		got, err := s.SchemaVersion(t.Context())
-		if want := all[len(all)-1].version; err != nil || got != want {
+		if want := all[len(all)-1].Version; err != nil || got != want {
 			t.Errorf("SchemaVersion: got %d, %v, want %d", got, err, want)
 		}
 	})

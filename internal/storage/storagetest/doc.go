@@ -1,5 +1,5 @@
 // Package storagetest is the one conformance suite every storage.Store
-// backend must pass (SQLite now, PostgreSQL later). A backend's own test
+// backend must pass (SQLite and PostgreSQL). A backend's own test
 // calls Run with a constructor for fresh, empty stores.
 //
 // It imports the standard library (testing among it), acme, internal/core
