@@ -86,5 +86,8 @@ type Store interface {
 	// the orders in processing: work a stopped server left unfinished.
 	InFlight(ctx context.Context) (authzIDs, orderIDs []int64, err error)
 
+	Replacements // replace.go
+	BlockedKeys  // replace.go
+
 	Close() error
 }
