@@ -89,6 +89,16 @@ func TestProfilesDirectoryAndRefusals(t *testing.T) {
 	if dir.RenewalInfo == "" {
 		t.Error("directory has no renewalInfo")
 	}
+	// A pending order tells the client when to poll again.
+	pending, err := c.NewOrder(ctx, acme.NewOrderRequest{Identifiers: dnsIDs("pending.quarry.test"), Profile: "tlsserver"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.GetOrder(ctx, pending.URL); err != nil || got.Status != acme.StatusPending || got.RetryAfter != time.Second {
+		t.Errorf("pending order: got %v, %v; want pending with Retry-After 1s", got, err)
+	} else if got.Profile != "tlsserver" || got.Expires == nil || got.Expires.Sub(time.Now()) > 7*time.Hour {
+		t.Errorf("pending order: got profile %q expires %v, want tlsserver within 7h", got.Profile, got.Expires)
+	}
 	many := make([]string, 26)
 	for i := range many {
 		many[i] = fmt.Sprintf("n%d.quarry.test", i)
