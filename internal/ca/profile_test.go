@@ -96,3 +96,22 @@ func TestDefaultProfilesTable(t *testing.T) {
 		}
 	}
 }
+
+func TestLintBlockIsLogged(t *testing.T) {
+	log, buf := bufLogger()
+	c, err := Load(context.Background(), Config{DataDir: copyBase(t), KeyTypes: []string{KeyECDSA}, LintAllowWarn: map[string]string{}}, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Issue(context.Background(), IssueRequest{PublicKey: ecKey(t, elliptic.P256()).Public(),
+		DNSNames: []string{"example.com"}, CommonName: "example.com"})
+	if err == nil {
+		t.Fatal("Issue: got a certificate, want a lint block")
+	}
+	out := buf.String()
+	for _, want := range []string{"pre-issuance lint blocked a certificate", "profile=classic", "w_subject_common_name_included"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log: got %q, want it to contain %q", out, want)
+		}
+	}
+}
