@@ -21,7 +21,7 @@ const (
 // The CA reads the certificate fields; the RA reads the order fields.
 type Profile struct {
 	Name        string
-	Description string // shown in the directory's meta.profiles
+	Description string // what it is for; Describe adds the lifetime
 
 	// Certificate shape.
 	Validity    time.Duration
@@ -43,23 +43,33 @@ func DefaultProfiles() []Profile {
 	serverAuth := []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
 	return []Profile{{
 		Name:        ProfileClassic,
-		Description: "90-day certificate with a subject common name, for the widest client compatibility",
+		Description: "TLS server certificate with a subject common name, for the widest client compatibility",
 		Validity:    90 * 24 * time.Hour, CommonName: true, ExtKeyUsage: serverAuth,
 		LintAllowWarn: DefaultLintAllowWarn(),
 		MaxNames:      100, AuthzReuse: 30 * 24 * time.Hour, OrderLifetime: 7 * 24 * time.Hour,
 	}, {
 		Name:        ProfileTLSServer,
-		Description: "45-day TLS server certificate without a common name; names only in the SAN",
+		Description: "TLS server certificate without a common name; names only in the SAN",
 		Validity:    45 * 24 * time.Hour, ExtKeyUsage: serverAuth,
 		LintAllowWarn: noCNLintAllowWarn(),
 		MaxNames:      25, AuthzReuse: 7 * time.Hour, OrderLifetime: 7 * time.Hour,
 	}, {
 		Name:        ProfileShortLived,
-		Description: "160-hour TLS server certificate without a common name; IP address identifiers allowed",
+		Description: "short-lived TLS server certificate without a common name; IP address identifiers allowed",
 		Validity:    160 * time.Hour, ExtKeyUsage: serverAuth,
 		LintAllowWarn: noCNLintAllowWarn(),
 		MaxNames:      25, AllowIP: true, AuthzReuse: 7 * time.Hour, OrderLifetime: 7 * time.Hour,
 	}}
+}
+
+// Describe is the profile's entry in the directory's meta.profiles: its
+// description and its configured lifetime, so the two cannot disagree.
+func (p Profile) Describe() string {
+	life := fmt.Sprintf("%d hours", int(p.Validity/time.Hour))
+	if p.Validity%(24*time.Hour) == 0 {
+		life = fmt.Sprintf("%d days", int(p.Validity/(24*time.Hour)))
+	}
+	return fmt.Sprintf("%s; valid %s", p.Description, life)
 }
 
 // DefaultLintAllowWarn is the warning allow-list of the classic profile.

@@ -115,3 +115,19 @@ func TestLintBlockIsLogged(t *testing.T) {
 		}
 	}
 }
+
+func TestProfileDescribe(t *testing.T) {
+	tests := []struct {
+		validity time.Duration
+		want     string
+	}{
+		{90 * 24 * time.Hour, "x; valid 90 days"},
+		{160 * time.Hour, "x; valid 160 hours"},
+		{48 * time.Hour, "x; valid 2 days"},
+	}
+	for _, tt := range tests {
+		if got := (Profile{Description: "x", Validity: tt.validity}).Describe(); got != tt.want {
+			t.Errorf("Describe(%v): got %q, want %q", tt.validity, got, tt.want)
+		}
+	}
+}

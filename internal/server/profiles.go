@@ -38,7 +38,7 @@ func Profiles(cfg config.Config) []ca.Profile {
 func profileDescriptions(profs []ca.Profile) map[string]string {
 	out := make(map[string]string, len(profs))
 	for _, p := range profs {
-		out[p.Name] = p.Description
+		out[p.Name] = p.Describe()
 	}
 	return out
 }

@@ -46,8 +46,14 @@ func TestProfilesFromConfig(t *testing.T) {
 					t.Errorf("%s allow-list: got %v, want %d entries", p.Name, p.LintAllowWarn, want)
 				}
 			}
-			if got := profileDescriptions(profs); len(got) != 3 {
+			got := profileDescriptions(profs)
+			if len(got) != 3 {
 				t.Errorf("meta.profiles: got %v, want 3", got)
+			}
+			for _, p := range profs {
+				if want := p.Describe(); got[p.Name] != want {
+					t.Errorf("meta.profiles[%s]: got %q, want %q", p.Name, got[p.Name], want)
+				}
 			}
 		})
 	}
