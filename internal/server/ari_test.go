@@ -20,10 +20,10 @@ func TestRenewalInfo(t *testing.T) {
 	e := startEnv(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := e.own(ctx)
+	c := e.own(t, ctx)
 	for _, profile := range []string{"classic", "shortlived"} {
 		t.Run("window "+profile, func(t *testing.T) {
-			_, leaf := e.obtain(ctx, c, acme.NewOrderRequest{Identifiers: dnsIDs(profile + ".ari.quarry.test"), Profile: profile}, acme.ChallengeHTTP01, ecKey())
+			_, leaf := e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: dnsIDs(profile + ".ari.quarry.test"), Profile: profile}, acme.ChallengeHTTP01, ecKey())
 			info, retry, err := c.RenewalInfo(ctx, leaf)
 			if err != nil {
 				t.Fatal(err)
@@ -95,14 +95,14 @@ func TestReplaces(t *testing.T) {
 	e := startEnv(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := e.own(ctx)
+	c := e.own(t, ctx)
 	names := dnsIDs("old.replace.quarry.test")
-	_, old := e.obtain(ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, ecKey())
+	_, old := e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, ecKey())
 	oldID, err := client.ARICertID(old)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stranger := e.own(ctx)
+	stranger := e.own(t, ctx)
 	refusals := []struct {
 		name       string
 		c          *client.Client
@@ -123,7 +123,7 @@ func TestReplaces(t *testing.T) {
 	}
 	// Sharing one identifier is enough; the order shows what it replaces.
 	req := acme.NewOrderRequest{Identifiers: append(dnsIDs("new.replace.quarry.test"), names...), Replaces: oldID}
-	order, _ := e.obtain(ctx, c, req, acme.ChallengeHTTP01, ecKey())
+	order, _ := e.obtain(t, ctx, c, req, acme.ChallengeHTTP01, ecKey())
 	if order.Replaces != oldID {
 		t.Errorf("order replaces: got %q, want %q", order.Replaces, oldID)
 	}
@@ -138,9 +138,9 @@ func TestReplacesRace(t *testing.T) {
 	e := startEnv(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := e.own(ctx)
+	c := e.own(t, ctx)
 	names := dnsIDs("race.replace.quarry.test")
-	_, old := e.obtain(ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, ecKey())
+	_, old := e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, ecKey())
 	oldID, err := client.ARICertID(old)
 	if err != nil {
 		t.Fatal(err)
@@ -156,10 +156,14 @@ func TestReplacesRace(t *testing.T) {
 			t.Fatalf("order %d: got status %s, want ready", i, orders[i].Status)
 		}
 	}
+	csrs := make([][]byte, n)
+	for i := range csrs {
+		csrs[i] = csrForIDs(t, ecKey(), names)
+	}
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	for i := range orders {
-		wg.Go(func() { _, errs[i] = c.Finalize(ctx, orders[i].Finalize, csrForIDs(t, ecKey(), names)) })
+		wg.Go(func() { _, errs[i] = c.Finalize(ctx, orders[i].Finalize, csrs[i]) })
 	}
 	wg.Wait()
 	issued := 0

@@ -17,19 +17,19 @@ func TestBlockedKeyAfterKeyCompromise(t *testing.T) {
 	e := startEnv(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := e.own(ctx)
+	c := e.own(t, ctx)
 	names := dnsIDs("blocked.quarry.test")
 
 	superseded := ecKey()
-	_, leaf := e.obtain(ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, superseded)
+	_, leaf := e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, superseded)
 	if err := c.Revoke(ctx, leaf.Raw, nil, 4); err != nil {
 		t.Fatalf("revoke (superseded): %v", err)
 	}
 	// Reason superseded leaves the key usable.
-	e.obtain(ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, superseded)
+	e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, superseded)
 
 	compromised := ecKey()
-	_, leaf = e.obtain(ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, compromised)
+	_, leaf = e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, compromised)
 	if err := c.Revoke(ctx, leaf.Raw, nil, 1); err != nil {
 		t.Fatalf("revoke (keyCompromise): %v", err)
 	}
@@ -55,6 +55,6 @@ func TestBlockedKeyAfterKeyCompromise(t *testing.T) {
 		wantProblem(t, err, acme.ProblemBadPublicKey, http.StatusBadRequest)
 	})
 	t.Run("a fresh key still works", func(t *testing.T) {
-		e.obtain(ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, ecKey())
+		e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, ecKey())
 	})
 }

@@ -22,6 +22,6 @@ func TestCAASwitchOff(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	e.dns.SetCAA("nocaa.quarry.test", &dns.CAA{Tag: "issue", Value: "ca.example"})
-	c := e.own(ctx)
-	e.obtain(ctx, c, acme.NewOrderRequest{Identifiers: dnsIDs("www.nocaa.quarry.test")}, acme.ChallengeHTTP01, ecKey())
+	c := e.own(t, ctx)
+	e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: dnsIDs("www.nocaa.quarry.test")}, acme.ChallengeHTTP01, ecKey())
 }

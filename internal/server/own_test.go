@@ -20,30 +20,26 @@ import (
 
 // own returns Quarry's own client (which speaks profiles and replaces)
 // with a fresh registered account.
-func (e *env) own(ctx context.Context) *client.Client {
-	return e.ownWithKey(ctx, ecKey())
-}
-
-func (e *env) ownWithKey(ctx context.Context, key crypto.Signer) *client.Client {
-	e.t.Helper()
-	c, err := client.New(client.Options{DirectoryURL: e.srv.DirectoryURL(), Key: key, RootCAs: e.roots})
+func (e *env) own(t *testing.T, ctx context.Context) *client.Client {
+	t.Helper()
+	c, err := client.New(client.Options{DirectoryURL: e.srv.DirectoryURL(), Key: ecKey(), RootCAs: e.roots})
 	if err != nil {
-		e.t.Fatal(err)
+		t.Fatal(err)
 	}
 	if _, err := c.Register(ctx, acme.Account{Contact: []string{"mailto:admin@example.org"}, TermsOfServiceAgreed: true}, nil); err != nil {
-		e.t.Fatalf("register: %v", err)
+		t.Fatalf("register: %v", err)
 	}
 	return c
 }
 
 // ownSolve answers every pending authorization of order with typ and waits
 // for the order to be ready.
-func (e *env) ownSolve(ctx context.Context, c *client.Client, order *client.Order, typ acme.ChallengeType) {
-	e.t.Helper()
+func (e *env) ownSolve(t *testing.T, ctx context.Context, c *client.Client, order *client.Order, typ acme.ChallengeType) {
+	t.Helper()
 	for _, u := range order.Authorizations {
 		az, err := c.GetAuthorization(ctx, u)
 		if err != nil {
-			e.t.Fatalf("get authorization: %v", err)
+			t.Fatalf("get authorization: %v", err)
 		}
 		if az.Status == acme.StatusValid {
 			continue
@@ -55,29 +51,29 @@ func (e *env) ownSolve(ctx context.Context, c *client.Client, order *client.Orde
 			}
 		}
 		if ch == nil {
-			e.t.Fatalf("authorization for %s offers no %s challenge", az.Identifier.Value, typ)
+			t.Fatalf("authorization for %s offers no %s challenge", az.Identifier.Value, typ)
 		}
 		ka, err := c.KeyAuthorization(ch.Token)
 		if err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
-		e.present(az.Identifier, typ, ch.Token, ka)
+		e.present(t, az.Identifier, typ, ch.Token, ka)
 		if _, err := c.Accept(ctx, *ch); err != nil {
-			e.t.Fatalf("accept %s: %v", typ, err)
+			t.Fatalf("accept %s: %v", typ, err)
 		}
 		if _, err := c.WaitAuthorization(ctx, u); err != nil {
-			e.t.Fatalf("authorization of %s by %s: %v", az.Identifier.Value, typ, err)
+			t.Fatalf("authorization of %s by %s: %v", az.Identifier.Value, typ, err)
 		}
 	}
 	if _, err := c.WaitOrder(ctx, order.URL); err != nil {
-		e.t.Fatalf("wait order: %v", err)
+		t.Fatalf("wait order: %v", err)
 	}
 }
 
 // present puts a challenge response where the VA looks. A tls-alpn-01
 // answer for an IP address is found by its reverse name (RFC 8738 §6).
-func (e *env) present(id acme.Identifier, typ acme.ChallengeType, token, ka string) {
-	e.t.Helper()
+func (e *env) present(t *testing.T, id acme.Identifier, typ acme.ChallengeType, token, ka string) {
+	t.Helper()
 	switch typ {
 	case acme.ChallengeHTTP01:
 		e.mu.Lock()
@@ -86,13 +82,13 @@ func (e *env) present(id acme.Identifier, typ acme.ChallengeType, token, ka stri
 	case acme.ChallengeTLSALPN01:
 		cert, err := solver.ChallengeCert(id.Value, ka)
 		if err != nil {
-			e.t.Fatal(err)
+			t.Fatal(err)
 		}
 		sni := id.Value
 		if id.Type == acme.IdentifierIP {
 			rev, err := dns.ReverseAddr(id.Value)
 			if err != nil {
-				e.t.Fatal(err)
+				t.Fatal(err)
 			}
 			sni = strings.TrimSuffix(rev, ".")
 		}
@@ -100,29 +96,29 @@ func (e *env) present(id acme.Identifier, typ acme.ChallengeType, token, ka stri
 		e.tlsCerts[sni] = *cert
 		e.mu.Unlock()
 	default:
-		e.t.Fatalf("present: %s is not supported here", typ)
+		t.Fatalf("present: %s is not supported here", typ)
 	}
 }
 
 // obtain runs a whole order and returns it (valid) with the leaf.
-func (e *env) obtain(ctx context.Context, c *client.Client, req acme.NewOrderRequest, typ acme.ChallengeType, key crypto.Signer) (*client.Order, *x509.Certificate) {
-	e.t.Helper()
+func (e *env) obtain(t *testing.T, ctx context.Context, c *client.Client, req acme.NewOrderRequest, typ acme.ChallengeType, key crypto.Signer) (*client.Order, *x509.Certificate) {
+	t.Helper()
 	order, err := c.NewOrder(ctx, req)
 	if err != nil {
-		e.t.Fatalf("new order: %v", err)
+		t.Fatalf("new order: %v", err)
 	}
-	e.ownSolve(ctx, c, order, typ)
-	if _, err := c.Finalize(ctx, order.Finalize, csrForIDs(e.t, key, req.Identifiers)); err != nil {
-		e.t.Fatalf("finalize: %v", err)
+	e.ownSolve(t, ctx, c, order, typ)
+	if _, err := c.Finalize(ctx, order.Finalize, csrForIDs(t, key, req.Identifiers)); err != nil {
+		t.Fatalf("finalize: %v", err)
 	}
 	done, err := c.WaitOrder(ctx, order.URL)
 	if err != nil || done.Status != acme.StatusValid {
-		e.t.Fatalf("wait order: got %v, %v; want valid", done, err)
+		t.Fatalf("wait order: got %v, %v; want valid", done, err)
 	}
 	done.URL = order.URL
 	cert, err := c.FetchCertificate(ctx, done.Certificate)
 	if err != nil {
-		e.t.Fatalf("fetch certificate: %v", err)
+		t.Fatalf("fetch certificate: %v", err)
 	}
 	return done, cert.Chain[0]
 }

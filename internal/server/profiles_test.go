@@ -36,8 +36,8 @@ func TestProfilesIssue(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
-			c := e.own(ctx)
-			order, leaf := e.obtain(ctx, c, acme.NewOrderRequest{Identifiers: tt.ids, Profile: tt.profile}, acme.ChallengeHTTP01, ecKey())
+			c := e.own(t, ctx)
+			order, leaf := e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: tt.ids, Profile: tt.profile}, acme.ChallengeHTTP01, ecKey())
 			if order.Profile != tt.wantProfile {
 				t.Errorf("order profile: got %q, want %q", order.Profile, tt.wantProfile)
 			}
@@ -76,7 +76,7 @@ func TestProfilesDirectoryAndRefusals(t *testing.T) {
 	e := startEnv(t, nil)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := e.own(ctx)
+	c := e.own(t, ctx)
 	dir, err := c.Directory(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func TestIPIdentifiersPublicPreset(t *testing.T) {
 	e := startEnv(t, func(c *config.Config) { c.Preset = config.PresetPublic })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := e.own(ctx)
+	c := e.own(t, ctx)
 	for _, addr := range []string{"127.0.0.1", "::1", "10.1.2.3", "192.168.0.1", "fd00::1"} {
 		t.Run(addr, func(t *testing.T) {
 			_, err := c.NewOrder(ctx, acme.NewOrderRequest{Identifiers: []acme.Identifier{{Type: acme.IdentifierIP, Value: addr}}, Profile: "shortlived"})
@@ -153,7 +153,7 @@ func TestIPIdentifiersEndToEnd(t *testing.T) {
 			t.Run(string(typ)+" "+addr, func(t *testing.T) {
 				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 				defer cancel()
-				c := e.own(ctx)
+				c := e.own(t, ctx)
 				req := acme.NewOrderRequest{Identifiers: []acme.Identifier{{Type: acme.IdentifierIP, Value: addr}}, Profile: "shortlived"}
 				order, err := c.NewOrder(ctx, req)
 				if err != nil {
@@ -170,7 +170,7 @@ func TestIPIdentifiersEndToEnd(t *testing.T) {
 				if slices.Contains(offered, acme.ChallengeDNS01) || !slices.Contains(offered, typ) {
 					t.Fatalf("offered challenges: got %v, want http-01 and tls-alpn-01 only", offered)
 				}
-				e.ownSolve(ctx, c, order, typ)
+				e.ownSolve(t, ctx, c, order, typ)
 				if _, err := c.Finalize(ctx, order.Finalize, csrForIDs(t, ecKey(), req.Identifiers)); err != nil {
 					t.Fatalf("finalize: %v", err)
 				}
