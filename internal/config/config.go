@@ -78,6 +78,7 @@ type Config struct {
 	CA        CA       `yaml:"ca"`
 	Policy    Policy   `yaml:"policy"`
 	Orders    Orders   `yaml:"orders"`
+	Profiles  Profiles `yaml:"profiles"`
 	CRL       CRL      `yaml:"crl"`
 	OCSP      OCSP     `yaml:"ocsp"`
 	Log       Log      `yaml:"log"`
@@ -120,6 +121,9 @@ type CA struct {
 type Policy struct {
 	BlockedNames []string `yaml:"blocked-names"`
 	MaxNames     int      `yaml:"max-names"`
+	// CheckCAA turns CAA checking on or off; unset means on, except in the
+	// private preset.
+	CheckCAA *bool `yaml:"check-caa"`
 }
 
 // Orders configures object lifetimes.
@@ -171,7 +175,8 @@ func Default() Config {
 			LeafValidity:         Duration(90 * 24 * time.Hour),
 			Backdate:             Duration(time.Hour),
 		},
-		Policy: Policy{MaxNames: 100},
+		Policy:   Policy{MaxNames: 100},
+		Profiles: Profiles{Default: ProfileClassic},
 		Orders: Orders{
 			Lifetime:             Duration(7 * 24 * time.Hour),
 			PendingAuthzLifetime: Duration(7 * 24 * time.Hour),
@@ -302,6 +307,7 @@ func (c *Config) Validate() error {
 	if err := c.validateStorage(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Profiles.validate()...)
 	if _, err := c.EABKeyBytes(); err != nil {
 		errs = append(errs, err)
 	}

@@ -46,6 +46,13 @@ func (r *RA) Revoke(ctx context.Context, req RevokeRequest) error {
 	if err := r.mayRevoke(ctx, req, cert, parsed); err != nil {
 		return err
 	}
+	// Block first: a compromised key stays blocked even if the revocation
+	// itself fails or was done before with another reason.
+	if req.Reason == reasonKeyCompromise {
+		if err := r.blockKey(ctx, parsed.PublicKey, serial); err != nil {
+			return err
+		}
+	}
 	if err := r.store.RevokeCertificate(ctx, serial, req.Reason, r.now()); err != nil {
 		if errors.Is(err, core.ErrAlreadyRevoked) {
 			return core.Errorf(core.ErrAlreadyRevoked, "certificate %s is already revoked", serial)

@@ -91,6 +91,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	pol, err := policy.New(policy.Config{
 		Mode: policy.Mode(cfg.Preset), MaxNames: cfg.Policy.MaxNames, BlockedNames: cfg.Policy.BlockedNames,
+		AllowIP: anyAllowsIP(Profiles(cfg)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("loading policy: %w", err)
@@ -111,6 +112,8 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		TermsOfService:       cfg.ACME.TermsOfService,
 		EABRequired:          cfg.ACME.EABRequired,
 		AccountURLPrefix:     s.accountURLPrefix(),
+		Profiles:             Profiles(cfg),
+		SkipCAA:              !cfg.CAAEnabled(),
 	}, ra.Deps{Store: s.store, VA: validator, CA: s.ca, Policy: pol, CRL: s.revocationListener(), Limits: limits, Log: log.With("component", "ra")})
 	if err != nil {
 		return nil, err
@@ -129,6 +132,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Meta: acme.Meta{
 			TermsOfService: cfg.ACME.TermsOfService, Website: cfg.ACME.Website,
 			CAAIdentities: cfg.ACME.CAAIdentities, ExternalAccountRequired: cfg.ACME.EABRequired,
+			Profiles: profileDescriptions(Profiles(cfg)),
 		},
 		EABKeys: eabKeys,
 	}, s.ra, jose.NewVerifier(nonces, s.store, s.kidPrefix()), nonces, log.With("component", "wfe"))
@@ -159,7 +163,7 @@ func CAConfig(cfg config.Config, issuerURL string) ca.Config {
 		DataDir: cfg.DataDir, Organization: cfg.CA.Organization, KeyTypes: cfg.CA.KeyTypes,
 		RootValidity: time.Duration(cfg.CA.RootValidity), IntermediateValidity: time.Duration(cfg.CA.IntermediateValidity),
 		LeafValidity: time.Duration(cfg.CA.LeafValidity), Backdate: time.Duration(cfg.CA.Backdate),
-		IssuerBaseURL: issuerURL, CRLShards: cfg.CRL.Shards, OCSP: caOCSPConfig(cfg),
+		IssuerBaseURL: issuerURL, CRLShards: cfg.CRL.Shards, OCSP: caOCSPConfig(cfg), Profiles: Profiles(cfg),
 		// Internal names are legitimate outside the public preset, so the
 		// lints that check names against the public DNS must not block them.
 		PrivateNames: cfg.Preset != config.PresetPublic,
