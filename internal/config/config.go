@@ -80,6 +80,7 @@ type Config struct {
 	CRL       CRL      `yaml:"crl"`
 	Log       Log      `yaml:"log"`
 	Shutdown  Duration `yaml:"shutdown-timeout"`
+	Cluster   Cluster  `yaml:"cluster"`
 }
 
 // ACME is what the directory advertises and how accounts are admitted.
@@ -292,6 +293,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.CRL.validate()...)
+	errs = append(errs, c.Cluster.validate()...)
 	if _, err := c.EABKeyBytes(); err != nil {
 		errs = append(errs, err)
 	}
