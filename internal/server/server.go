@@ -18,6 +18,7 @@ import (
 	"github.com/quarry-ca/quarry/internal/config"
 	"github.com/quarry-ca/quarry/internal/crl"
 	"github.com/quarry-ca/quarry/internal/jose"
+	"github.com/quarry-ca/quarry/internal/lease"
 	"github.com/quarry-ca/quarry/internal/nonce"
 	"github.com/quarry-ca/quarry/internal/policy"
 	"github.com/quarry-ca/quarry/internal/ra"
@@ -34,6 +35,11 @@ type Server struct {
 	ca    *ca.CA
 	ra    *ra.RA
 	crls  *crl.Generator
+
+	// Set when other instances share the database (cluster.go).
+	instance     string
+	elector      *lease.Elector
+	sharedNonces *nonce.Shared
 
 	acmeLn, httpLn net.Listener
 	acmeSrv        *http.Server
@@ -90,9 +96,14 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, fmt.Errorf("loading policy: %w", err)
 	}
-	nonces, err := nonce.New(nonce.Config{})
+	s.instance = instanceID(cfg, s.acmeLn.Addr().String())
+	nonces, shared, err := newNonces(ctx, cfg.Cluster, s.store)
 	if err != nil {
-		return nil, fmt.Errorf("starting nonce service: %w", err)
+		return nil, err
+	}
+	s.sharedNonces = shared
+	if s.elector, err = newElector(cfg, s.instance, s.store, log.With("component", "lease")); err != nil {
+		return nil, err
 	}
 	s.ra, err = ra.New(ra.Config{
 		OrderLifetime:        time.Duration(cfg.Orders.Lifetime),
@@ -106,10 +117,15 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, err
 	}
-	if v, o, err := s.ra.Resume(ctx); err != nil {
-		return nil, fmt.Errorf("resuming interrupted work: %w", err)
-	} else if v+o > 0 {
-		log.Info("resumed interrupted work", "validations", v, "failed_orders", o)
+	// With other instances on the database, some of this work may be in
+	// their hands: the leader resumes it once it is seen abandoned
+	// (runBackground).
+	if !cfg.Cluster.Enabled {
+		if v, o, err := s.ra.Resume(ctx); err != nil {
+			return nil, fmt.Errorf("resuming interrupted work: %w", err)
+		} else if v+o > 0 {
+			log.Info("resumed interrupted work", "validations", v, "failed_orders", o)
+		}
 	}
 	eabKeys, err := cfg.EABKeyBytes()
 	if err != nil {
@@ -129,13 +145,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, fmt.Errorf("issuing the API's TLS certificate: %w", err)
 	}
 	s.acmeSrv = &http.Server{
-		Handler:           front.Handler(),
+		Handler:           withInstance(cfg.Cluster.InstanceHeader, s.instance, withHealth(s.store, log, front.Handler())),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	s.httpSrv = &http.Server{
-		Handler:           s.plainHandler(),
+		Handler:           withInstance(cfg.Cluster.InstanceHeader, s.instance, withHealth(s.store, log, s.plainHandler())),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
@@ -223,7 +239,7 @@ func (s *Server) tlsNames() []string {
 func (s *Server) Run(ctx context.Context) error {
 	crlCtx, stopCRLs := context.WithCancel(ctx)
 	crlDone := make(chan struct{})
-	go func() { defer close(crlDone); s.crls.Run(crlCtx) }()
+	go func() { defer close(crlDone); s.runBackground(crlCtx) }()
 	errc := make(chan error, 2)
 	go func() { errc <- s.acmeSrv.ServeTLS(s.acmeLn, "", "") }()
 	go func() { errc <- s.httpSrv.Serve(s.httpLn) }()
