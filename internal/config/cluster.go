@@ -57,6 +57,19 @@ func (c Cluster) LeaseTTL() time.Duration {
 	return time.Duration(c.Lease)
 }
 
+// validateCluster checks the cluster section and what several instances
+// need of the rest.
+func (c *Config) validateCluster() []error {
+	errs := c.Cluster.validate()
+	// Certificates carry the issuer URL (AIA, CRL distribution points):
+	// derived from one instance's http-listen, it would name that instance
+	// for the certificates' whole life.
+	if c.Cluster.Enabled && c.PublicURL != "" && c.IssuerURL == "" {
+		errs = append(errs, fmt.Errorf("issuer-url: must be set when cluster.enabled and public-url are, to the load balancer's plain-HTTP URL, or certificates name one instance's address"))
+	}
+	return errs
+}
+
 func (c Cluster) validate() []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }

@@ -22,6 +22,8 @@ func TestCluster(t *testing.T) {
 		{name: "lease too short", yaml: "cluster:\n  lease: 1s\n", wantErr: "cluster.lease"},
 		{name: "negative nonce lifetime", yaml: "cluster:\n  nonce-lifetime: -1m\n", wantErr: "cluster.nonce-lifetime"},
 		{name: "instance id with a space", yaml: "cluster:\n  instance-id: a b\n", wantErr: "cluster.instance-id"},
+		{name: "public url without issuer url", yaml: "public-url: https://acme.example\ncluster:\n  enabled: true\n", wantErr: "issuer-url"},
+		{name: "public and issuer urls", yaml: "public-url: https://acme.example\nissuer-url: http://acme.example\ncluster:\n  enabled: true\n", wantNonces: "shared", wantLease: 15 * time.Second},
 		{name: "unknown cluster key", yaml: "cluster:\n  enable: true\n", wantErr: "enable"},
 	}
 	for _, tt := range tests {

@@ -293,7 +293,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	errs = append(errs, c.CRL.validate()...)
-	errs = append(errs, c.Cluster.validate()...)
+	errs = append(errs, c.validateCluster()...)
 	if _, err := c.EABKeyBytes(); err != nil {
 		errs = append(errs, err)
 	}
