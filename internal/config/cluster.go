@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -30,6 +31,11 @@ type Cluster struct {
 	// longest a dead leader's jobs wait for another instance; 0 means 15s.
 	// It is renewed every third of it.
 	Lease Duration `yaml:"lease"`
+	// ProxyProtocolFrom lists the load balancers (addresses or CIDRs) whose
+	// connections must start with a PROXY protocol v1 or v2 header naming
+	// the client; a header from anywhere else is refused. Empty: no PROXY
+	// protocol.
+	ProxyProtocolFrom []string `yaml:"proxy-protocol-from"`
 }
 
 // Nonce modes.
@@ -83,6 +89,13 @@ func (c Cluster) validate() []error {
 	}
 	if l := time.Duration(c.Lease); l != 0 && (l < 3*time.Second || l > 10*time.Minute) {
 		bad("cluster.lease: must be between 3s and 10m")
+	}
+	for _, p := range c.ProxyProtocolFrom {
+		if _, err := netip.ParsePrefix(p); err != nil {
+			if _, err := netip.ParseAddr(p); err != nil {
+				bad("cluster.proxy-protocol-from: %q is not an address or CIDR", p)
+			}
+		}
 	}
 	if len(c.InstanceID) > 64 {
 		bad("cluster.instance-id: at most 64 characters")

@@ -24,6 +24,8 @@ func TestCluster(t *testing.T) {
 		{name: "instance id with a space", yaml: "cluster:\n  instance-id: a b\n", wantErr: "cluster.instance-id"},
 		{name: "public url without issuer url", yaml: "public-url: https://acme.example\ncluster:\n  enabled: true\n", wantErr: "issuer-url"},
 		{name: "public and issuer urls", yaml: "public-url: https://acme.example\nissuer-url: http://acme.example\ncluster:\n  enabled: true\n", wantNonces: "shared", wantLease: 15 * time.Second},
+		{name: "proxy protocol sources", yaml: "cluster:\n  proxy-protocol-from: [10.0.0.0/8, 192.0.2.7, \"2001:db8::/32\"]\n", wantNonces: "memory", wantLease: 15 * time.Second},
+		{name: "bad proxy protocol source", yaml: "cluster:\n  proxy-protocol-from: [balancer.example]\n", wantErr: "cluster.proxy-protocol-from"},
 		{name: "unknown cluster key", yaml: "cluster:\n  enable: true\n", wantErr: "enable"},
 	}
 	for _, tt := range tests {

@@ -69,6 +69,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTPListen); err != nil {
 		return nil, fmt.Errorf("listening for HTTP on %s: %w", cfg.HTTPListen, err)
 	}
+	if s.acmeLn, err = withProxyProtocol(s.acmeLn, cfg.Cluster.ProxyProtocolFrom); err != nil {
+		return nil, err
+	}
+	if s.httpLn, err = withProxyProtocol(s.httpLn, cfg.Cluster.ProxyProtocolFrom); err != nil {
+		return nil, err
+	}
 	if s.store, err = sqlite.Open(ctx, filepath.Join(cfg.DataDir, "quarry.db")); err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}

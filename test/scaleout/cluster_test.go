@@ -40,6 +40,11 @@ type cluster struct {
 	vaHTTPPort int
 }
 
+// balancerSource is the address HAProxy connects to the instances from,
+// the one address they accept PROXY headers from; the test's own direct
+// connections come from 127.0.0.1 and carry none.
+const balancerSource = "127.0.0.3"
+
 // leaseTime is short so the takeover after a kill is quick to see.
 const leaseTime = 3 * time.Second
 
@@ -74,8 +79,8 @@ func startCluster(ctx context.Context, t *testing.T, bin string, n int, dnsAddr 
 			httpAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(harness.FreePort(t))),
 		}
 		inst.configPath = filepath.Join(confDir, inst.id+".yaml")
-		conf := fmt.Sprintf("issuer-url: %s\nca:\n  key-types: [ecdsa]\ncluster:\n  enabled: true\n  instance-id: %s\n  instance-header: true\n  lease: %s\n%s",
-			c.issuerURL, inst.id, leaseTime, storeConfig())
+		conf := fmt.Sprintf("issuer-url: %s\nca:\n  key-types: [ecdsa]\ncluster:\n  enabled: true\n  instance-id: %s\n  instance-header: true\n  lease: %s\n  proxy-protocol-from: [%s]\n%s",
+			c.issuerURL, inst.id, leaseTime, balancerSource, storeConfig())
 		if err := os.WriteFile(inst.configPath, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -15,7 +15,9 @@ import (
 // haproxyConfig balances new connections round-robin over the instances:
 // TCP mode on the HTTPS side (TLS passes through to quarry, which holds
 // the certificate), health-checked with /readyz; a connection that cannot
-// reach a dead instance is redispatched to a live one.
+// reach a dead instance is redispatched to a live one. HAProxy connects
+// from balancerSource and starts each connection, checks included, with a
+// PROXY v2 header naming the client.
 func haproxyConfig(c *cluster, acmePort, plainPort int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `global
@@ -35,9 +37,10 @@ frontend acme
 
 backend quarry_acme
     balance roundrobin
+    source %s
     option httpchk GET /readyz
-    default-server check check-ssl verify none inter 300ms fall 1 rise 2
-`, acmePort)
+    default-server send-proxy-v2 check check-send-proxy check-ssl verify none inter 300ms fall 1 rise 2
+`, acmePort, balancerSource)
 	for _, inst := range c.instances {
 		fmt.Fprintf(&b, "    server %s %s\n", inst.id, inst.acmeAddr)
 	}
@@ -48,9 +51,10 @@ frontend plain
 
 backend quarry_plain
     balance roundrobin
+    source %s
     option httpchk GET /readyz
-    default-server check inter 300ms fall 1 rise 2
-`, plainPort)
+    default-server send-proxy-v2 check check-send-proxy inter 300ms fall 1 rise 2
+`, plainPort, balancerSource)
 	for _, inst := range c.instances {
 		fmt.Fprintf(&b, "    server %s %s\n", inst.id, inst.httpAddr)
 	}

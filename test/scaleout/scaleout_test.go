@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -51,6 +52,7 @@ func TestScaleOut(t *testing.T) {
 	}
 
 	t.Run("nonce from A accepted on B then refused on C", func(t *testing.T) { testNonceAcrossInstances(ctx, t, c) })
+	t.Run("PROXY protocol names the client", func(t *testing.T) { testProxyProtocol(ctx, t, c) })
 	t.Run("issuances through the balancer", func(t *testing.T) { testIssuances(ctx, t, c, resp) })
 	t.Run("certbot through the balancer", func(t *testing.T) { testCertbot(ctx, t, c, resp) })
 	t.Run("lego through the balancer", func(t *testing.T) { testLego(ctx, t, c, resp) })
@@ -97,6 +99,33 @@ func testNonceAcrossInstances(ctx context.Context, t *testing.T, c *cluster) {
 	}
 	if status, p, id := post(third); status != http.StatusBadRequest || p.Type != acme.ProblemBadNonce || id != third.id {
 		t.Fatalf("the same nonce again on %s: got %d %s from %s, want 400 badNonce", third.id, status, p.Type, id)
+	}
+}
+
+// testProxyProtocol connects to the balancer from 127.0.0.2: the instance
+// that answers logs the client's address, not the balancer's.
+func testProxyProtocol(ctx context.Context, t *testing.T, c *cluster) {
+	const clientSource = "127.0.0.2"
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: c.roots},
+		DialContext:       (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(clientSource)}}).DialContext,
+		DisableKeepAlives: true,
+	}}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, c.publicURL+"/directory?proxy-check", nil)
+	res, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	id := res.Header.Get("X-Quarry-Instance")
+	for _, inst := range c.instances {
+		out := inst.proc.Output()
+		if inst.id == id && !strings.Contains(out, "remote="+clientSource+":") {
+			t.Errorf("%s answered but logged no request from %s", id, clientSource)
+		}
+		if n := strings.Count(out, "remote="+balancerSource+":"); n != 0 {
+			t.Errorf("%s logged %d requests from the balancer's own address, want every one under its client's", inst.id, n)
+		}
 	}
 }
 
