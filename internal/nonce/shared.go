@@ -15,13 +15,15 @@ import (
 	"github.com/quarry-ca/quarry/internal/core"
 )
 
-// Store keeps shared nonces in the database every instance uses.
+// Store remembers which shared nonces were redeemed, in the database every
+// instance uses.
 type Store interface {
-	AddNonce(ctx context.Context, id []byte, expires time.Time) error
-	// RedeemNonce deletes id and reports whether it existed unexpired; at
-	// most one of concurrent calls for one id gets true.
-	RedeemNonce(ctx context.Context, id []byte, now time.Time) (bool, error)
-	SweepNonces(ctx context.Context, now time.Time) (int64, error)
+	// UseNonce records id as redeemed until expires and reports whether
+	// this call was the first; of concurrent calls for one id, across
+	// instances, exactly one gets true.
+	UseNonce(ctx context.Context, id []byte, expires time.Time) (bool, error)
+	// SweepNonces forgets nonces that expired before before.
+	SweepNonces(ctx context.Context, before time.Time) (int64, error)
 }
 
 // SharedConfig configures nonces that any instance sharing the store
@@ -37,9 +39,10 @@ type SharedConfig struct {
 	Clock    func() time.Time // time.Now by default
 }
 
-// Shared issues nonces recorded in a Store, so a nonce issued by one
-// instance is accepted by any other, exactly once. It is safe for
-// concurrent use.
+// Shared issues nonces that any instance holding the same key accepts,
+// exactly once: a nonce carries its expiry and a MAC, so issuing one
+// writes nothing, and redeeming one records it in the Store until it
+// expires. It is safe for concurrent use.
 type Shared struct {
 	key      []byte
 	lifetime time.Duration
@@ -54,9 +57,9 @@ type Shared struct {
 const DefaultSharedLifetime = 30 * time.Minute
 
 // A shared nonce is base64url(id ‖ expiry ‖ mac): 16 random bytes, the
-// expiry in Unix seconds, and a truncated HMAC-SHA256 over both. The
-// expiry rides along so an instance refuses a stale nonce without asking
-// the store.
+// expiry in Unix seconds, and a truncated HMAC-SHA256 over both. Only a
+// nonce whose MAC checks and whose expiry has not passed reaches the
+// store, so garbage and stale nonces cost no database round trip.
 const (
 	sharedIDLen  = 16
 	sharedExpLen = 8
@@ -64,6 +67,11 @@ const (
 	sharedRawLen = sharedIDLen + sharedExpLen + sharedMACLen
 	sharedMinKey = 32
 )
+
+// sweepGrace keeps records of expired nonces a while longer, so an
+// instance whose clock lags the sweeper's still finds a nonce it thinks
+// unexpired recorded as used. Instances' clocks must agree within it.
+const sweepGrace = 5 * time.Minute
 
 // macDomain separates nonce MACs from any other use of the key.
 var macDomain = []byte("quarry nonce v1\x00")
@@ -91,8 +99,8 @@ func NewShared(cfg SharedConfig, store Store) (*Shared, error) {
 	return &Shared{key: cfg.Key, lifetime: cfg.Lifetime, rand: cfg.Rand, now: cfg.Clock, store: store}, nil
 }
 
-// Nonce records and returns a fresh nonce.
-func (s *Shared) Nonce(ctx context.Context) (string, error) {
+// Nonce returns a fresh nonce; it touches no storage.
+func (s *Shared) Nonce(_ context.Context) (string, error) {
 	var raw [sharedRawLen]byte
 	if _, err := io.ReadFull(s.rand, raw[:sharedIDLen]); err != nil {
 		return "", fmt.Errorf("making nonce: %w", err)
@@ -101,9 +109,6 @@ func (s *Shared) Nonce(ctx context.Context) (string, error) {
 	expires := s.now().Add(s.lifetime).Truncate(time.Second)
 	binary.BigEndian.PutUint64(raw[sharedIDLen:], uint64(expires.Unix()))
 	copy(raw[sharedIDLen+sharedExpLen:], s.mac(raw[:sharedIDLen+sharedExpLen]))
-	if err := s.store.AddNonce(ctx, raw[:sharedIDLen], expires); err != nil {
-		return "", fmt.Errorf("making nonce: %w", err)
-	}
 	return base64.RawURLEncoding.EncodeToString(raw[:]), nil
 }
 
@@ -122,25 +127,24 @@ func (s *Shared) Redeem(ctx context.Context, n string) error {
 	if !hmac.Equal(mac, s.mac(body)) {
 		return core.Errorf(core.ErrBadNonce, "the nonce was not issued by this server; retry with the nonce in this response")
 	}
-	now := s.now()
 	exp := int64(binary.BigEndian.Uint64(raw[sharedIDLen:]))
-	if now.Unix() >= exp {
+	if s.now().Unix() >= exp {
 		return core.Errorf(core.ErrBadNonce, "the nonce has expired; retry with the nonce in this response")
 	}
-	ok, err := s.store.RedeemNonce(ctx, raw[:sharedIDLen], now)
+	first, err := s.store.UseNonce(ctx, raw[:sharedIDLen], time.Unix(exp, 0))
 	if err != nil {
 		return fmt.Errorf("redeeming nonce: %w", err)
 	}
-	if !ok {
-		return core.Errorf(core.ErrBadNonce, "the nonce is unknown, expired or already used; retry with the nonce in this response")
+	if !first {
+		return core.Errorf(core.ErrBadNonce, "the nonce was already used; retry with the nonce in this response")
 	}
 	return nil
 }
 
-// Sweep deletes expired nonces from the store; one instance (the leader)
-// runs it periodically.
+// Sweep forgets used nonces that expired more than sweepGrace ago; one
+// instance (the leader) runs it periodically.
 func (s *Shared) Sweep(ctx context.Context) (int64, error) {
-	n, err := s.store.SweepNonces(ctx, s.now())
+	n, err := s.store.SweepNonces(ctx, s.now().Add(-sweepGrace))
 	if err != nil {
 		return 0, fmt.Errorf("sweeping nonces: %w", err)
 	}

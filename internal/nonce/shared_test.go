@@ -14,43 +14,35 @@ import (
 
 // memStore is a Store in a map that counts the calls reaching it.
 type memStore struct {
-	mu      sync.Mutex
-	nonces  map[string]time.Time
-	redeems int
-	fail    error
+	mu    sync.Mutex
+	used  map[string]time.Time
+	calls int
+	fail  error
 }
 
-func newMemStore() *memStore { return &memStore{nonces: map[string]time.Time{}} }
+func newMemStore() *memStore { return &memStore{used: map[string]time.Time{}} }
 
-func (m *memStore) AddNonce(_ context.Context, id []byte, exp time.Time) error {
+func (m *memStore) UseNonce(_ context.Context, id []byte, exp time.Time) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if m.fail != nil {
-		return m.fail
-	}
-	m.nonces[string(id)] = exp
-	return nil
-}
-
-func (m *memStore) RedeemNonce(_ context.Context, id []byte, now time.Time) (bool, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.redeems++
+	m.calls++
 	if m.fail != nil {
 		return false, m.fail
 	}
-	exp, ok := m.nonces[string(id)]
-	delete(m.nonces, string(id))
-	return ok && exp.After(now), nil
+	if _, dup := m.used[string(id)]; dup {
+		return false, nil
+	}
+	m.used[string(id)] = exp
+	return true, nil
 }
 
-func (m *memStore) SweepNonces(_ context.Context, now time.Time) (int64, error) {
+func (m *memStore) SweepNonces(_ context.Context, before time.Time) (int64, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var n int64
-	for id, exp := range m.nonces {
-		if !exp.After(now) {
-			delete(m.nonces, id)
+	for id, exp := range m.used {
+		if exp.Before(before) {
+			delete(m.used, id)
 			n++
 		}
 	}
@@ -125,9 +117,11 @@ func TestSharedRedeem(t *testing.T) {
 			raw[sharedIDLen+sharedExpLen-1]++
 			return base64.RawURLEncoding.EncodeToString(raw)
 		}, true, false},
-		{"authentic but never stored", func(t *testing.T, s *Shared, _ *fakeClock) string {
+		{"already used", func(t *testing.T, s *Shared, _ *fakeClock) string {
 			n := mustShared(t, s)
-			s.store.(*memStore).nonces = map[string]time.Time{}
+			if err := s.Redeem(context.Background(), n); err != nil {
+				t.Fatalf("first redeem: got %v, want success", err)
+			}
 			return n
 		}, true, true},
 	}
@@ -144,7 +138,7 @@ func TestSharedRedeem(t *testing.T) {
 			if !tt.wantErr && err != nil {
 				t.Fatalf("got %v, want success", err)
 			}
-			if got := store.redeems > 0; got != tt.wantStoreOp {
+			if got := store.calls > 0; got != tt.wantStoreOp {
 				t.Errorf("got store consulted %v, want %v", got, tt.wantStoreOp)
 			}
 		})
@@ -161,8 +155,8 @@ func TestSharedStoreFailure(t *testing.T) {
 	if err == nil || errors.Is(err, core.ErrBadNonce) {
 		t.Fatalf("redeem with a failing store: got %v, want an unclassified error (served as serverInternal)", err)
 	}
-	if _, err := s.Nonce(ctx); err == nil {
-		t.Fatal("Nonce with a failing store: got a nonce, want an error")
+	if _, err := s.Nonce(ctx); err != nil {
+		t.Fatalf("Nonce with a failing store: got %v, want a nonce (issuing writes nothing)", err)
 	}
 }
 
@@ -172,17 +166,34 @@ func TestSharedSweep(t *testing.T) {
 	clock := &fakeClock{t: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)}
 	s := newShared(t, testKey, store, clock)
 	for range 3 {
-		mustShared(t, s)
+		if err := s.Redeem(ctx, mustShared(t, s)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	clock.t = clock.t.Add(30 * time.Second)
 	keep := mustShared(t, s)
-	clock.t = clock.t.Add(40 * time.Second)
+	if err := s.Redeem(ctx, keep); err != nil {
+		t.Fatal(err)
+	}
+	// The first three expire at +1m; the sweep waits out the grace.
+	clock.t = clock.t.Add(31*time.Second + sweepGrace)
 	n, err := s.Sweep(ctx)
 	if err != nil || n != 3 {
 		t.Fatalf("Sweep: got %d, %v; want 3 swept", n, err)
 	}
-	if err := s.Redeem(ctx, keep); err != nil {
-		t.Fatalf("redeeming an unexpired nonce after a sweep: got %v, want success", err)
+	if len(store.used) != 1 {
+		t.Errorf("after the sweep: got %d used nonces kept, want 1", len(store.used))
+	}
+}
+
+func TestSharedIssueWritesNothing(t *testing.T) {
+	store := newMemStore()
+	s := newShared(t, testKey, store, &fakeClock{t: time.Now()})
+	for range 100 {
+		mustShared(t, s)
+	}
+	if store.calls != 0 {
+		t.Errorf("issuing 100 nonces: got %d store calls, want 0", store.calls)
 	}
 }
 

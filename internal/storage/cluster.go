@@ -11,15 +11,16 @@ import (
 // health check. Every backend implements it and passes
 // storagetest.RunCluster.
 type ClusterStore interface {
-	// AddNonce records a nonce id valid until expires.
-	AddNonce(ctx context.Context, id []byte, expires time.Time) error
-	// RedeemNonce deletes the nonce id and reports whether it existed and
-	// had not expired at now. It is one atomic statement (DELETE …
-	// RETURNING), so of any number of concurrent calls for one id, across
-	// instances, at most one gets true.
-	RedeemNonce(ctx context.Context, id []byte, now time.Time) (bool, error)
-	// SweepNonces deletes nonces expired at now and returns how many.
-	SweepNonces(ctx context.Context, now time.Time) (int64, error)
+	// UseNonce records that the nonce id, valid until expires, has been
+	// redeemed, and reports whether this call was the first to do so. It
+	// is one atomic statement (INSERT … ON CONFLICT DO NOTHING), so of any
+	// number of concurrent calls for one id, across instances, exactly one
+	// gets true. The caller has already checked the nonce is authentic and
+	// unexpired; issuing a nonce writes nothing.
+	UseNonce(ctx context.Context, id []byte, expires time.Time) (bool, error)
+	// SweepNonces deletes the records of nonces that expired before before
+	// and returns how many.
+	SweepNonces(ctx context.Context, before time.Time) (int64, error)
 
 	// AcquireLease takes the named lease for holder until expires when it
 	// is free, expired at now, or already held by holder (a renewal), in

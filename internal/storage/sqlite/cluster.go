@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"time"
 
@@ -12,57 +11,38 @@ import (
 
 var _ storage.ClusterStore = (*Store)(nil)
 
-// AddNonce records a nonce id valid until expires.
-func (s *Store) AddNonce(ctx context.Context, id []byte, expires time.Time) error {
+// UseNonce inserts the nonce's row; a second insert of one id changes
+// nothing, and only the caller whose insert took sees true.
+func (s *Store) UseNonce(ctx context.Context, id []byte, expires time.Time) (bool, error) {
 	var e encoder
 	exp := e.time(expires)
 	if e.err != nil {
-		return e.err
-	}
-	return s.write(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO nonces (id, expires) VALUES (?, ?)`, id, exp); err != nil {
-			return fmt.Errorf("storing nonce: %w", err)
-		}
-		return nil
-	})
-}
-
-// RedeemNonce deletes the nonce in one statement; only the caller whose
-// DELETE removed the row sees it.
-func (s *Store) RedeemNonce(ctx context.Context, id []byte, now time.Time) (bool, error) {
-	var e encoder
-	at := e.time(now)
-	if e.err != nil {
 		return false, e.err
 	}
-	var ok bool
+	var first bool
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		var exp int64
-		err := tx.QueryRowContext(ctx, `DELETE FROM nonces WHERE id = ? RETURNING expires`, id).Scan(&exp)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			return nil
-		case err != nil:
-			return fmt.Errorf("redeeming nonce: %w", err)
+		res, err := tx.ExecContext(ctx, `INSERT INTO used_nonces (id, expires) VALUES (?, ?) ON CONFLICT (id) DO NOTHING`, id, exp)
+		if err != nil {
+			return fmt.Errorf("recording used nonce: %w", err)
 		}
-		ok = exp > at.(int64)
-		return nil
+		first, err = changedOne(res)
+		return err
 	})
-	return ok, err
+	return first, err
 }
 
-// SweepNonces deletes expired nonces.
-func (s *Store) SweepNonces(ctx context.Context, now time.Time) (int64, error) {
+// SweepNonces deletes records of nonces that expired before before.
+func (s *Store) SweepNonces(ctx context.Context, before time.Time) (int64, error) {
 	var e encoder
-	at := e.time(now)
+	at := e.time(before)
 	if e.err != nil {
 		return 0, e.err
 	}
 	var n int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM nonces WHERE expires <= ?`, at)
+		res, err := tx.ExecContext(ctx, `DELETE FROM used_nonces WHERE expires < ?`, at)
 		if err != nil {
-			return fmt.Errorf("sweeping nonces: %w", err)
+			return fmt.Errorf("sweeping used nonces: %w", err)
 		}
 		n, err = res.RowsAffected()
 		return err

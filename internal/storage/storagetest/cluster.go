@@ -41,27 +41,23 @@ var clusterNow = time.Date(2030, 3, 4, 5, 6, 7, 0, time.UTC)
 
 func testNonces(t *testing.T, a, b storage.ClusterStore) {
 	ctx := t.Context()
-	live, expiring := []byte("live-nonce-id-01"), []byte("expiring-nonce-1")
-	wantErr(t, "AddNonce", a.AddNonce(ctx, live, clusterNow.Add(time.Minute)), nil)
-	wantErr(t, "AddNonce", a.AddNonce(ctx, expiring, clusterNow), nil)
-	tests := []struct {
+	exp := clusterNow.Add(time.Minute)
+	steps := []struct {
 		name  string
 		store storage.ClusterStore
-		id    []byte
+		id    string
 		want  bool
 	}{
-		{"issued on a, redeemed on b", b, live, true},
-		{"second redemption on a", a, live, false},
-		{"third redemption on b", b, live, false},
-		{"unknown", a, []byte("never-issued-id"), false},
-		{"expired at now", b, expiring, false},
-		{"expired one redeemed again", a, expiring, false},
+		{"first use, on a", a, "nonce-id-0001", true},
+		{"second use, on b", b, "nonce-id-0001", false},
+		{"third use, on a", a, "nonce-id-0001", false},
+		{"another nonce, on b", b, "nonce-id-0002", true},
 	}
-	for _, tt := range tests {
-		got, err := tt.store.RedeemNonce(ctx, tt.id, clusterNow)
-		wantErr(t, "RedeemNonce "+tt.name, err, nil)
-		if got != tt.want {
-			t.Errorf("RedeemNonce %s: got %v, want %v", tt.name, got, tt.want)
+	for _, s := range steps {
+		got, err := s.store.UseNonce(ctx, []byte(s.id), exp)
+		wantErr(t, "UseNonce "+s.name, err, nil)
+		if got != s.want {
+			t.Errorf("UseNonce %s: got first use %v, want %v", s.name, got, s.want)
 		}
 	}
 }
@@ -70,7 +66,6 @@ func testNonceRedeemRace(t *testing.T, a, b storage.ClusterStore) {
 	ctx := t.Context()
 	for i := range 20 {
 		id := []byte(fmt.Sprintf("race-nonce-%04d", i))
-		wantErr(t, "AddNonce", a.AddNonce(ctx, id, clusterNow.Add(time.Minute)), nil)
 		var wins atomic.Int32
 		var wg sync.WaitGroup
 		for j := range 8 {
@@ -79,9 +74,9 @@ func testNonceRedeemRace(t *testing.T, a, b storage.ClusterStore) {
 				s = b
 			}
 			wg.Go(func() {
-				ok, err := s.RedeemNonce(ctx, id, clusterNow)
+				ok, err := s.UseNonce(ctx, id, clusterNow.Add(time.Minute))
 				if err != nil {
-					t.Errorf("RedeemNonce: got error %v, want none", err)
+					t.Errorf("UseNonce: got error %v, want none", err)
 				}
 				if ok {
 					wins.Add(1)
@@ -90,7 +85,7 @@ func testNonceRedeemRace(t *testing.T, a, b storage.ClusterStore) {
 		}
 		wg.Wait()
 		if got := wins.Load(); got != 1 {
-			t.Fatalf("nonce %d: got %d successful redemptions across two handles, want exactly 1", i, got)
+			t.Fatalf("nonce %d: got %d first uses across two handles, want exactly 1", i, got)
 		}
 	}
 }
@@ -98,21 +93,28 @@ func testNonceRedeemRace(t *testing.T, a, b storage.ClusterStore) {
 func testSweepNonces(t *testing.T, a, b storage.ClusterStore) {
 	ctx := t.Context()
 	for i := range 5 {
-		wantErr(t, "AddNonce", a.AddNonce(ctx, []byte(fmt.Sprintf("old-%d", i)), clusterNow.Add(-time.Duration(i)*time.Second)), nil)
+		_, err := a.UseNonce(ctx, []byte(fmt.Sprintf("old-%d", i)), clusterNow.Add(-time.Duration(i+1)*time.Second))
+		wantErr(t, "UseNonce", err, nil)
 	}
-	wantErr(t, "AddNonce", a.AddNonce(ctx, []byte("fresh"), clusterNow.Add(time.Second)), nil)
+	_, err := a.UseNonce(ctx, []byte("at-the-cut"), clusterNow)
+	wantErr(t, "UseNonce", err, nil)
+	_, err = a.UseNonce(ctx, []byte("fresh"), clusterNow.Add(time.Second))
+	wantErr(t, "UseNonce", err, nil)
 	n, err := b.SweepNonces(ctx, clusterNow)
 	wantErr(t, "SweepNonces", err, nil)
 	if n != 5 {
-		t.Errorf("SweepNonces: got %d swept, want 5", n)
+		t.Errorf("SweepNonces: got %d swept, want 5 (strictly before the cut)", n)
 	}
 	if n, _ := b.SweepNonces(ctx, clusterNow); n != 0 {
 		t.Errorf("second SweepNonces: got %d swept, want 0", n)
 	}
-	ok, err := a.RedeemNonce(ctx, []byte("fresh"), clusterNow)
-	wantErr(t, "RedeemNonce", err, nil)
-	if !ok {
-		t.Error("RedeemNonce of an unexpired nonce after a sweep: got false, want true")
+	for _, id := range []string{"fresh", "at-the-cut"} {
+		if first, _ := a.UseNonce(ctx, []byte(id), clusterNow.Add(time.Second)); first {
+			t.Errorf("UseNonce of %s, kept by the sweep: got first use, want already used", id)
+		}
+	}
+	if first, _ := a.UseNonce(ctx, []byte("old-0"), clusterNow.Add(time.Minute)); !first {
+		t.Error("UseNonce of a swept id: got already used, want first use (its record is gone)")
 	}
 }
 

@@ -1,13 +1,14 @@
 -- Several quarry serve instances may share this database.
 
--- Nonces any instance issued; a redemption deletes its row. Expired rows
--- are swept by the leader.
-CREATE TABLE nonces (
+-- Nonces redeemed at any instance, kept until they expire so none is
+-- accepted twice; issuing a nonce writes nothing (its expiry and a MAC
+-- travel inside it). The leader sweeps expired rows.
+CREATE TABLE used_nonces (
     id      BLOB    PRIMARY KEY,
     expires INTEGER NOT NULL
 ) STRICT, WITHOUT ROWID;
 
-CREATE INDEX nonces_by_expiry ON nonces (expires);
+CREATE INDEX used_nonces_by_expiry ON used_nonces (expires);
 
 -- One row per background job lease: who runs it, and until when.
 CREATE TABLE leases (
