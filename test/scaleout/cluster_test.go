@@ -152,16 +152,20 @@ func (c *cluster) get(ctx context.Context, url string) (int, string, error) {
 	return resp.StatusCode, resp.Header.Get("X-Quarry-Instance"), nil
 }
 
-// leaders returns the instances that logged taking the background-jobs
-// lease, with how often each did.
-func (c *cluster) leaders() map[string]int {
-	out := map[string]int{}
+// holders returns the instances whose logs say they hold the
+// background-jobs lease now: they took it and have not lost it since (a
+// killed instance's log ends as it was).
+func (c *cluster) holders() []string {
+	var ids []string
 	for _, inst := range c.instances {
-		if n := strings.Count(inst.proc.Output(), "this instance now runs background jobs"); n > 0 {
-			out[inst.id] = n
+		log := inst.proc.Output()
+		took := strings.LastIndex(log, "this instance now runs background jobs")
+		lost := strings.LastIndex(log, "this instance lost the lease")
+		if took >= 0 && took > lost {
+			ids = append(ids, inst.id)
 		}
 	}
-	return out
+	return ids
 }
 
 // problems counts the ACME problems of one type that instances' request

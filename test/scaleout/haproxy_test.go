@@ -28,6 +28,7 @@ defaults
     timeout connect 2s
     timeout client 60s
     timeout server 60s
+    timeout check 2s
     retries 2
     option redispatch
 
@@ -39,7 +40,7 @@ backend quarry_acme
     balance roundrobin
     source %s
     option httpchk GET /readyz
-    default-server send-proxy-v2 check check-send-proxy check-ssl verify none inter 300ms fall 1 rise 2
+    default-server send-proxy-v2 check check-send-proxy check-ssl verify none inter 500ms fall 3 rise 2
 `, acmePort, balancerSource)
 	for _, inst := range c.instances {
 		fmt.Fprintf(&b, "    server %s %s\n", inst.id, inst.acmeAddr)
@@ -53,7 +54,7 @@ backend quarry_plain
     balance roundrobin
     source %s
     option httpchk GET /readyz
-    default-server send-proxy-v2 check check-send-proxy inter 300ms fall 1 rise 2
+    default-server send-proxy-v2 check check-send-proxy inter 500ms fall 3 rise 2
 `, plainPort, balancerSource)
 	for _, inst := range c.instances {
 		fmt.Fprintf(&b, "    server %s %s\n", inst.id, inst.httpAddr)
