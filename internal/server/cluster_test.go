@@ -1,10 +1,14 @@
 package server_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	xacme "golang.org/x/crypto/acme"
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/config"
@@ -107,4 +111,38 @@ func TestSharedNoncesAcrossInstances(t *testing.T) {
 	if id := got.Header.Get("X-Quarry-Instance"); id != "a" {
 		t.Errorf("X-Quarry-Instance from A: got %q, want a", id)
 	}
+}
+
+// TestClusterRevocationReachesCRL revokes on B, which does not hold the
+// background-jobs lease (A started first and took it): B still
+// regenerates the shard, and A serves the new CRL from the shared store.
+func TestClusterRevocationReachesCRL(t *testing.T) {
+	dataDir := t.TempDir()
+	cluster := func(id string) func(*config.Config) {
+		return func(c *config.Config) {
+			c.DataDir = dataDir
+			c.Cluster = config.Cluster{Enabled: true, InstanceID: id}
+			c.CRL.AfterRevocationDelay = config.Duration(100 * time.Millisecond)
+		}
+	}
+	a := startEnv(t, cluster("a"))
+	b := startEnv(t, cluster("b"))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ca := a.client()
+	a.register(ctx, ca)
+	chain := a.issue(ctx, ca, "revoked-on-b.quarry.test")
+	leaf := a.verify(chain, "revoked-on-b.quarry.test")
+	if !strings.HasPrefix(leaf.CRLDistributionPoints[0], "http://"+a.srv.HTTPAddr()+"/") {
+		t.Fatalf("CRL distribution point: got %s, want one on A's listener", leaf.CRLDistributionPoints[0])
+	}
+	// The round at A's start published every shard without this serial.
+	fetchCRL(t, leaf.CRLDistributionPoints[0], anyCRL)
+
+	cb := b.client()
+	cb.Key = ca.Key
+	if err := cb.RevokeCert(ctx, nil, chain[0], xacme.CRLReasonKeyCompromise); err != nil {
+		t.Fatalf("revoking on B: %v", err)
+	}
+	fetchCRL(t, leaf.CRLDistributionPoints[0], lists(leaf.SerialNumber.Text(16)))
 }
