@@ -85,6 +85,7 @@ type Config struct {
 	Shutdown  Duration `yaml:"shutdown-timeout"`
 
 	RateLimits RateLimits `yaml:"rate-limits"` // ratelimit.go
+	Cluster   Cluster  `yaml:"cluster"`
 }
 
 // ACME is what the directory advertises and how accounts are admitted.
@@ -308,6 +309,7 @@ func (c *Config) Validate() error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, c.Profiles.validate()...)
+	errs = append(errs, c.validateCluster()...)
 	if _, err := c.EABKeyBytes(); err != nil {
 		errs = append(errs, err)
 	}

@@ -10,10 +10,29 @@ import (
 // Run generates every CRL at once, then again every Period, and the shards
 // Revoked names within AfterRevocationDelay, until ctx ends. Failures are
 // logged and retried on the next round; Run returns only when ctx ends.
-func (g *Generator) Run(ctx context.Context) {
-	g.all(ctx)
-	tick := time.NewTicker(g.cfg.Period)
-	defer tick.Stop()
+func (g *Generator) Run(ctx context.Context) { g.loop(ctx, true, true) }
+
+// RunRounds is the full rounds of Run alone: with several instances, only
+// the one holding the background-jobs lease runs it.
+func (g *Generator) RunRounds(ctx context.Context) { g.loop(ctx, true, false) }
+
+// RunRevocations is the after-revocation regenerations of Run alone: every
+// instance runs it for the revocations it made, since CRL numbers are
+// allocated atomically and the highest number wins.
+func (g *Generator) RunRevocations(ctx context.Context) { g.loop(ctx, false, true) }
+
+func (g *Generator) loop(ctx context.Context, rounds, revocations bool) {
+	var roundC <-chan time.Time
+	if rounds {
+		g.all(ctx)
+		tick := time.NewTicker(g.cfg.Period)
+		defer tick.Stop()
+		roundC = tick.C
+	}
+	var dirtyC <-chan struct{}
+	if revocations {
+		dirtyC = g.dirty.signal
+	}
 	var (
 		delay  *time.Timer
 		expire <-chan time.Time
@@ -25,10 +44,10 @@ func (g *Generator) Run(ctx context.Context) {
 				delay.Stop()
 			}
 			return
-		case <-tick.C:
+		case <-roundC:
 			g.dirty.take() // a full round covers them
 			g.all(ctx)
-		case <-g.dirty.signal:
+		case <-dirtyC:
 			// The first revocation starts the clock; later ones ride along.
 			if expire == nil {
 				delay = time.NewTimer(g.cfg.AfterRevocationDelay)
