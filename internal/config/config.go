@@ -85,7 +85,7 @@ type Config struct {
 	Shutdown  Duration `yaml:"shutdown-timeout"`
 
 	RateLimits RateLimits `yaml:"rate-limits"` // ratelimit.go
-	Cluster   Cluster  `yaml:"cluster"`
+	Cluster    Cluster    `yaml:"cluster"`
 }
 
 // ACME is what the directory advertises and how accounts are admitted.
