@@ -14,16 +14,16 @@ import (
 // certonlyFlags are certonly's own flags; they become renewal/<name>.conf.
 type certonlyFlags struct {
 	common
-	domains                         multi
-	webroot                         string
-	standalone, tlsALPN             bool
-	httpPort, tlsPort, rsaBits      int
-	dns, dnsServer, tsigName        string
-	tsigSecret, dnsHook, alias      string
-	resolver                        string
-	certName, keyType, curve, email string
-	deployHook                      string
-	agree                           bool
+	domains                    multi
+	webroot                    string
+	standalone, tlsALPN        bool
+	httpPort, tlsPort, rsaBits int
+	dns, dnsServer, tsigName   string
+	tsigSecret, dnsHook, alias string
+	resolver                   string
+	certName, keyType, curve   string
+	deployHook                 string
+	reg                        registration
 }
 
 func (f *certonlyFlags) bind(e env) *flag.FlagSet {
@@ -46,8 +46,7 @@ func (f *certonlyFlags) bind(e env) *flag.FlagSet {
 	fs.StringVar(&f.keyType, "key-type", "ecdsa", "certificate key: ecdsa or rsa")
 	fs.IntVar(&f.rsaBits, "rsa-key-size", 2048, "RSA key size for --key-type rsa")
 	fs.StringVar(&f.curve, "elliptic-curve", "secp256r1", "curve for --key-type ecdsa: secp256r1 or secp384r1")
-	fs.StringVar(&f.email, "email", "", "contact address when an account is registered")
-	fs.BoolVar(&f.agree, "agree-tos", false, "agree to the CA's terms when an account is registered")
+	f.reg.bind(fs)
 	fs.StringVar(&f.deployHook, "deploy-hook", "", "command run after each renewal (RENEWED_LINEAGE, RENEWED_DOMAINS set)")
 	return fs
 }
@@ -148,7 +147,7 @@ func runCertonly(ctx context.Context, e env, args []string) int {
 		return o.fail(err)
 	}
 	defer unlock()
-	s, err := accountFor(ctx, e, st, dirURL, f.caBundle, f.email, f.agree, o)
+	s, err := accountFor(ctx, e, st, dirURL, f.caBundle, f.reg, o)
 	if err != nil {
 		return o.fail(err)
 	}
@@ -162,10 +161,10 @@ func runCertonly(ctx context.Context, e env, args []string) int {
 }
 
 // accountFor loads the server's account, registering one if allowed.
-func accountFor(ctx context.Context, e env, st *store.Store, dirURL, caBundle, email string, agree bool, o out) (*session, error) {
-	s, err := loadSession(e, st, dirURL, caBundle, "")
-	if errors.Is(err, errNoAccount) && agree {
-		return register(ctx, e, st, dirURL, caBundle, email, o)
+func accountFor(ctx context.Context, e env, st *store.Store, dirURL, caBundle string, reg registration, o out) (*session, error) {
+	s, err := loadSession(ctx, e, st, dirURL, caBundle, "")
+	if errors.Is(err, errNoAccount) && reg.agree {
+		return register(ctx, e, st, dirURL, caBundle, reg, o)
 	}
 	if err == nil {
 		o.step("Account: %s", s.account.URL)

@@ -80,6 +80,8 @@ func commands() []command {
 		{"renew", "renew certificates that are due", runRenew},
 		{"revoke", "revoke a certificate", runRevoke},
 		{"certificates", "list certificates", runCertificates},
+		{"delete", "delete a certificate's files and renewal config", runDelete},
+		{"account", "show, update, deactivate or roll over the account (subcommands)", runAccount},
 	}
 }
 

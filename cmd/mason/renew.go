@@ -92,7 +92,7 @@ func renewOne(ctx context.Context, e env, st *store.Store, name string, force bo
 	if err != nil {
 		return fail(fmt.Errorf("reading live certificate: %w", err))
 	}
-	s, err := loadSession(e, st, r.Server, r.CABundle, r.Account)
+	s, err := loadSession(ctx, e, st, r.Server, r.CABundle, r.Account)
 	if err != nil {
 		return fail(err)
 	}
