@@ -135,7 +135,7 @@ func (r *runner) run(args ...string) (int, string, string) {
 		rand: rand.New(rand.NewPCG(1, 2)), euid: 1000,
 	}
 	cmd := 1
-	if args[0] == "account" && len(args) > 1 {
+	if (args[0] == "account" || args[0] == "schedule") && len(args) > 1 {
 		cmd = 2 // flags follow the subcommand
 	}
 	full := append(append(slices.Clone(args[:cmd]), "--config-dir", r.dir), args[cmd:]...)

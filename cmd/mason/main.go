@@ -87,6 +87,7 @@ func commands() []command {
 		{"certificates", "list certificates", runCertificates},
 		{"delete", "delete a certificate's files and renewal config", runDelete},
 		{"account", "show, update, deactivate or roll over the account (subcommands)", runAccount},
+		{"schedule", "install or remove a systemd timer or cron entry running renew", runSchedule},
 	}
 }
 
