@@ -139,7 +139,7 @@ func (r *runner) run(args ...string) (int, string, string) {
 		cmd = 2 // flags follow the subcommand
 	}
 	full := append(append(slices.Clone(args[:cmd]), "--config-dir", r.dir), args[cmd:]...)
-	if args[0] != "certificates" && args[0] != "delete" {
+	if args[0] != "certificates" && args[0] != "delete" && !slices.Contains(args, "--server") {
 		full = append(full, "--server", r.q.srv.DirectoryURL(), "--ca-bundle", r.q.roots)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -213,17 +213,21 @@ func (rr *renewRun) dryRunOne(ctx context.Context, s *session, name string, r st
 	return res
 }
 
-// renewalInfo asks for the ARI window; no ARI (or a failure to get it)
-// falls back to the lifetime rule.
+// renewalInfo asks for the ARI window. When the directory lists
+// renewalInfo the new order names the certificate it replaces, even if this
+// one fetch failed; without ARI (or a window) the lifetime rule decides.
 func renewalInfo(ctx context.Context, c *client.Client, leaf *x509.Certificate) (*renew.Window, string) {
-	info, _, err := c.RenewalInfo(ctx, leaf)
-	if err != nil {
-		// core.ErrNotFound: no ARI offered; other errors: fall back too.
+	dir, err := c.Directory(ctx)
+	if err != nil || dir.RenewalInfo == "" {
 		return nil, ""
 	}
 	id, err := client.ARICertID(leaf)
 	if err != nil {
 		return nil, ""
+	}
+	info, _, err := c.RenewalInfo(ctx, leaf)
+	if err != nil {
+		return nil, id
 	}
 	return &renew.Window{Start: info.SuggestedWindow.Start, End: info.SuggestedWindow.End}, id
 }
