@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -25,7 +26,11 @@ type suite struct {
 
 func (s *suite) run(args ...string) (int, string, string) {
 	s.t.Helper()
-	full := append([]string{args[0], "--config-dir", s.config, "--server", s.p.dirURL, "--ca-bundle", s.p.roots}, args[1:]...)
+	cmd := 1
+	if args[0] == "account" {
+		cmd = 2 // flags follow the subcommand
+	}
+	full := append(append(slices.Clone(args[:cmd]), "--config-dir", s.config, "--server", s.p.dirURL, "--ca-bundle", s.p.roots), args[cmd:]...)
 	return masonRun(s.ctx, s.t, s.bin, full...)
 }
 
@@ -78,6 +83,25 @@ func (s *suite) leaf(name string, names ...string) *x509.Certificate {
 	return certs[0]
 }
 
+// chainTop returns the last certificate of live/<name>/fullchain.pem.
+func (s *suite) chainTop(name string) *x509.Certificate {
+	s.t.Helper()
+	full, _ := os.ReadFile(filepath.Join(s.config, "live", name, "fullchain.pem"))
+	var top *x509.Certificate
+	for rest := full; ; {
+		var b *pem.Block
+		if b, rest = pem.Decode(rest); b == nil {
+			break
+		}
+		c, err := x509.ParseCertificate(b.Bytes)
+		if err != nil {
+			s.t.Fatal(err)
+		}
+		top = c
+	}
+	return top
+}
+
 // serveWebroot serves root with a plain file server where Pebble fetches
 // http-01, as an operator's web server would.
 func (s *suite) serveWebroot(root string) func() {
@@ -124,6 +148,30 @@ func TestPebble(t *testing.T) {
 	renewed := s.leaf("one.mason.test", "one.mason.test", "two.mason.test")
 	if renewed.SerialNumber.Cmp(standalone.SerialNumber) == 0 || !strings.Contains(out, "renewing") {
 		t.Errorf("got serial %x after forced renewal (output %q), want a new certificate", renewed.SerialNumber, out)
+	}
+
+	out = s.mustRun("renew", "--json")
+	if !strings.Contains(out, `"lifetime rule"`) || strings.Contains(out, `"renewed": true`) {
+		t.Errorf("got renew output %s without ARI, want nothing due by the lifetime rule", out)
+	}
+
+	alt := p.root(ctx, t, 1)
+	s.mustRun("certonly", "-d", "chain.mason.test", "--standalone", "--http-port", httpPort, "--preferred-chain", alt.Subject.CommonName)
+	s.leaf("chain.mason.test", "chain.mason.test")
+	if top := s.chainTop("chain.mason.test"); top.Issuer.CommonName != alt.Subject.CommonName {
+		t.Errorf("got chain ending under %q, want the alternate root %q", top.Issuer.CommonName, alt.Subject.CommonName)
+	}
+
+	before := s.leaf("web.mason.test", "web.mason.test")
+	live := filepath.Join(s.config, "live", "web.mason.test")
+	s.mustRun("revoke", "--cert-path", filepath.Join(live, "cert.pem"), "--key-path", filepath.Join(live, "privkey.pem"), "--reason", "keycompromise")
+	if got := p.certStatus(ctx, t, before); got != "Revoked" {
+		t.Errorf("got pebble status %q after revoking by the certificate key, want Revoked", got)
+	}
+
+	s.mustRun("account", "rollover")
+	if out := s.mustRun("account", "show"); !strings.Contains(out, "valid") {
+		t.Errorf("got account show %q after rollover, want the valid account", out)
 	}
 
 	s.mustRun("revoke", "--cert-name", "one.mason.test")

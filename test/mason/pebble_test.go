@@ -134,6 +134,24 @@ func (p *pebble) issuanceRoots(ctx context.Context, t *testing.T) *x509.CertPool
 	return pool
 }
 
+// root returns Pebble's issuing root number i.
+func (p *pebble) root(ctx context.Context, t *testing.T, i int) *x509.Certificate {
+	t.Helper()
+	body, err := p.get(ctx, p.mgmtURL+"/roots/"+strconv.Itoa(i))
+	if err != nil {
+		t.Fatalf("fetching pebble root %d: %v", i, err)
+	}
+	b, _ := pem.Decode(body)
+	if b == nil {
+		t.Fatalf("pebble root %d is not PEM", i)
+	}
+	c, err := x509.ParseCertificate(b.Bytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // writeListenerCert makes a throw-away CA and a certificate for 127.0.0.1
 // for Pebble's HTTPS listeners, and writes the CA to rootsPath.
 func writeListenerCert(t *testing.T, dir, rootsPath string) *x509.CertPool {
