@@ -251,3 +251,30 @@ func TestRevokeByCertKeyAndDelete(t *testing.T) {
 		t.Errorf("got exit %d %q deleting twice, want 1", code, errOut)
 	}
 }
+
+// TestRenewAfterNewAccount deactivates the account a lineage was issued
+// under: renew then uses the server's other account and records it.
+func TestRenewAfterNewAccount(t *testing.T) {
+	q := startQuarry(t)
+	r := newRunner(t, q)
+	if code, out, errOut := r.run("certonly", "--agree-tos", "-d", "moved.quarry.test", "--standalone", "--http-port", itoa(q.httpPort)); code != exitOK {
+		t.Fatalf("certonly: exit %d %s %s", code, out, errOut)
+	}
+	if code, _, errOut := r.run("account", "deactivate", "--yes"); code != exitOK {
+		t.Fatalf("deactivate: %s", errOut)
+	}
+	if code, _, errOut := r.run("renew", "--force-renewal"); code != exitPartial || !strings.Contains(errOut, "no account") {
+		t.Errorf("got exit %d %q with no account at all, want 4 saying so", code, errOut)
+	}
+	if code, _, errOut := r.run("register", "--agree-tos"); code != exitOK {
+		t.Fatalf("register: %s", errOut)
+	}
+	if code, out, errOut := r.run("renew", "--force-renewal"); code != exitOK {
+		t.Fatalf("got renew exit %d %s %s under the new account, want 0", code, out, errOut)
+	}
+	st, _ := store.Open(r.dir)
+	conf, _ := st.LoadRenewal("moved.quarry.test")
+	if want := filepath.Base(accountFiles(t, r)); conf.Account != want {
+		t.Errorf("got renewal account %s, want the new account %s", conf.Account, want)
+	}
+}

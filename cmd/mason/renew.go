@@ -135,6 +135,13 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 		return fail(fmt.Errorf("reading live certificate: %w", err))
 	}
 	s, err := loadSession(ctx, e, st, r.Server, r.CABundle, r.Account)
+	if errors.Is(err, errNoAccount) {
+		// The lineage's account was deactivated or removed; another
+		// account for the same server renews it and is saved with it.
+		if s, err = loadSession(ctx, e, st, r.Server, r.CABundle, ""); err == nil {
+			r.Account = s.account.ID
+		}
+	}
 	if err != nil {
 		return fail(err)
 	}
