@@ -189,7 +189,7 @@ func runCertonly(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return o.usageErr("%v.", strings.TrimSuffix(err.Error(), "."))
 	}
-	if req != nil {
+	if req != nil && !f.dryRun {
 		if err := checkOutputs(f.certPath, f.chainPath, f.fullchainPath); err != nil {
 			return o.usageErr("%v.", err)
 		}
