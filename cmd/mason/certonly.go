@@ -370,13 +370,18 @@ func issueForCSR(ctx context.Context, e env, s *session, r store.Renewal, req *x
 		o.result(map[string]any{"dry_run": true, "domains": r.Domains})
 		return nil
 	}
+	var written []string
 	for _, w := range []struct {
 		path string
 		data []byte
 	}{{f.certPath, iss.files.Cert}, {f.chainPath, iss.files.Chain}, {f.fullchainPath, iss.files.FullChain}} {
 		if err := store.WriteFile(w.path, w.data, 0o644); err != nil {
+			for _, p := range written {
+				_ = os.Remove(p) // all three or none
+			}
 			return err
 		}
+		written = append(written, w.path)
 	}
 	o.step("Saved: %s, %s and %s", f.certPath, f.chainPath, f.fullchainPath)
 	o.result(map[string]any{"domains": r.Domains, "cert": f.certPath, "chain": f.chainPath, "fullchain": f.fullchainPath,
