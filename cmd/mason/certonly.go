@@ -308,7 +308,7 @@ func readCSR(path string) (*x509.CertificateRequest, error) {
 	}
 	req, err := x509.ParseCertificateRequest(b)
 	if err != nil {
-		return nil, fmt.Errorf("--csr %s is not a certificate request: %w", path, err)
+		return nil, fmt.Errorf("--csr %s is not a certificate request (PEM or DER)", path)
 	}
 	if err := req.CheckSignature(); err != nil {
 		return nil, fmt.Errorf("--csr %s has a bad signature: %w", path, err)

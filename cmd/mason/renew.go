@@ -119,7 +119,7 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	e, st, o := rr.e, rr.st, rr.o
 	res := renewResult{Name: name, DryRun: rr.dryRun}
 	fail := func(err error) renewResult { res.Error = err.Error(); return res }
-	r, err := st.LoadRenewal(name)
+	r, err := loadLineage(st, name)
 	if err != nil {
 		return fail(err)
 	}

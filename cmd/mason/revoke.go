@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/quarry-ca/quarry/client/store"
+	"github.com/quarry-ca/quarry/internal/core"
 )
 
 // revokeReasons are the RFC 5280 CRLReason codes an ACME client may ask
@@ -93,7 +94,7 @@ func findRevokeTarget(st *store.Store, c common, certName, certPath string) (rev
 	tgt := revokeTarget{caBundle: c.caBundle}
 	var pemBytes []byte
 	if certName != "" {
-		r, err := st.LoadRenewal(certName)
+		r, err := loadLineage(st, certName)
 		if err != nil {
 			return tgt, err
 		}
@@ -160,4 +161,14 @@ func revoke(ctx context.Context, e env, st *store.Store, tgt revokeTarget, keyPa
 func samePublic(a, b crypto.PublicKey) bool {
 	k, ok := a.(interface{ Equal(crypto.PublicKey) bool })
 	return ok && k.Equal(b)
+}
+
+// loadLineage reads a lineage's renewal config, saying in one sentence
+// when there is no such lineage.
+func loadLineage(st *store.Store, name string) (store.Renewal, error) {
+	r, err := st.LoadRenewal(name)
+	if errors.Is(err, core.ErrNotFound) {
+		return r, fmt.Errorf("no certificate named %s; 'mason certificates' lists them", name)
+	}
+	return r, err
 }
