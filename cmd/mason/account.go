@@ -58,6 +58,7 @@ type registration struct {
 
 func (r *registration) bind(fsSet *flag.FlagSet) {
 	fsSet.StringVar(&r.email, "email", "", "contact address for the CA's expiry and policy mail (comma separated for several)")
+	fsSet.StringVar(&r.email, "m", "", "short for --email")
 	fsSet.BoolVar(&r.agree, "agree-tos", false, "agree to the CA's terms of service")
 	fsSet.StringVar(&r.eabKID, "eab-kid", "", "external account binding key ID, from the CA")
 	fsSet.StringVar(&r.eabHMAC, "eab-hmac-key", "", "external account binding HMAC key (base64url), from the CA")

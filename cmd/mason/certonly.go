@@ -34,6 +34,7 @@ type certonlyFlags struct {
 	preferredChain, profile         string
 	preferredChallenges             string
 	manualAuthHook, manualCleanHook string
+	nonInteractive                  bool
 }
 
 func (f *certonlyFlags) bind(e env) *flag.FlagSet {
@@ -59,6 +60,8 @@ func (f *certonlyFlags) bind(e env) *flag.FlagSet {
 	fs.StringVar(&f.preferredChallenges, "preferred-challenges", "http", "challenge for --manual: http or dns")
 	fs.StringVar(&f.manualAuthHook, "manual-auth-hook", "", "command publishing the answer (certbot's CERTBOT_* variables set)")
 	fs.StringVar(&f.manualCleanHook, "manual-cleanup-hook", "", "command removing it afterwards")
+	fs.BoolVar(&f.nonInteractive, "non-interactive", false, "never wait for a person (--manual then needs --manual-auth-hook)")
+	fs.BoolVar(&f.nonInteractive, "n", false, "short for --non-interactive")
 	fs.StringVar(&f.certName, "cert-name", "", "name of the lineage (default: the first -d)")
 	fs.StringVar(&f.keyType, "key-type", "ecdsa", "certificate key: ecdsa or rsa")
 	fs.IntVar(&f.rsaBits, "rsa-key-size", 2048, "RSA key size for --key-type rsa")
@@ -157,10 +160,13 @@ func (f *certonlyFlags) absPaths() error {
 func runCertonly(ctx context.Context, e env, args []string) int {
 	var f certonlyFlags
 	fs := f.bind(e)
-	if code, ok := parse(fs, args); !ok {
+	if code, ok := parse(fs, certbotArgs(args)); !ok {
 		return code
 	}
 	o := f.out(e)
+	if f.nonInteractive {
+		e.stdinTTY = false
+	}
 	if f.dryRun && f.server == "letsencrypt" {
 		f.server = "letsencrypt-staging" // dry runs never count against production limits
 	}

@@ -298,3 +298,23 @@ func TestJSONEverywhere(t *testing.T) {
 		t.Errorf("got exit %d %q, want 1 and {\"error\": …}", code, out)
 	}
 }
+
+func TestCertbotArgs(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want string
+	}{
+		{"certbot style", "--webroot -w /srv -d a", "-w /srv -d a"},
+		{"mason style", "--webroot /srv -d a", "--webroot /srv -d a"},
+		{"last", "-w /srv -d a --webroot", "-w /srv -d a"},
+		{"single dash", "-webroot --webroot-path /srv", "--webroot-path /srv"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := strings.Join(certbotArgs(strings.Fields(tt.in)), " "); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

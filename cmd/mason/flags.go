@@ -85,3 +85,17 @@ func (m *webroots) single(names []string) (string, bool) {
 	}
 	return first, true
 }
+
+// certbotArgs accepts certbot's spelling, where --webroot only picks the
+// authenticator and -w gives the path: a --webroot followed by another
+// flag (or by nothing) is dropped, so `--webroot -w DIR -d NAME` works.
+func certbotArgs(args []string) []string {
+	out := make([]string, 0, len(args))
+	for i, a := range args {
+		if (a == "--webroot" || a == "-webroot") && (i+1 == len(args) || strings.HasPrefix(args[i+1], "-")) {
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
+}

@@ -134,8 +134,22 @@ func TestPebble(t *testing.T) {
 
 	webroot := t.TempDir()
 	stop := s.serveWebroot(webroot)
-	s.mustRun("certonly", "-d", "web.mason.test", "--webroot", webroot)
+	// certbot's spelling: --webroot picks the authenticator, -w the path.
+	s.mustRun("certonly", "-n", "--webroot", "-w", webroot, "-d", "web.mason.test")
+	challDir := filepath.Join(webroot, ".well-known", "acme-challenge")
+	auth := `mkdir -p ` + challDir + ` && printf %s "$CERTBOT_VALIDATION" > ` + challDir + `/"$CERTBOT_TOKEN"`
+	cleanup := `rm -f ` + challDir + `/"$CERTBOT_TOKEN"`
+	s.mustRun("certonly", "-d", "manual.mason.test", "--manual", "--manual-auth-hook", auth, "--manual-cleanup-hook", cleanup)
+	s.leaf("manual.mason.test", "manual.mason.test")
+	out = s.mustRun("certonly", "-d", "dry.mason.test", "--webroot", webroot, "--dry-run")
+	if _, err := os.Stat(filepath.Join(s.config, "renewal", "dry.mason.test.conf")); !os.IsNotExist(err) || !strings.Contains(out, "nothing was saved") {
+		t.Errorf("got %q and renewal config (%v) after a dry run, want nothing saved", out, err)
+	}
 	stop()
+	s.mustRun("delete", "--cert-name", "manual.mason.test")
+	if _, err := os.Lstat(filepath.Join(s.config, "live", "manual.mason.test")); !os.IsNotExist(err) {
+		t.Errorf("got %v for the deleted lineage, want it gone", err)
+	}
 	s.leaf("web.mason.test", "web.mason.test")
 	if left, _ := filepath.Glob(filepath.Join(webroot, ".well-known", "acme-challenge", "*")); len(left) != 0 {
 		t.Errorf("got %v left in the webroot, want the tokens removed", left)
