@@ -5,12 +5,10 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/quarry-ca/quarry/acme"
-	"github.com/quarry-ca/quarry/client"
 	"github.com/quarry-ca/quarry/client/store"
 )
 
@@ -140,15 +138,21 @@ func accountRollover(ctx context.Context, e env, st *store.Store, s *session, f 
 		return o.fail(err)
 	}
 	if err := s.client.RolloverKey(ctx, key); err != nil {
-		var acmeErr *client.Error
-		if errors.As(err, &acmeErr) {
-			// The server answered: it kept the old key.
-			_ = st.DropPendingKey(rec.Server, rec.ID)
-			return o.fail(err)
+		// An error may come after the server switched (a lost answer, a
+		// proxy's 502), so ask it which key it knows rather than guess.
+		_, oldPEM, lerr := st.LoadAccount(rec.Server, rec.ID)
+		if lerr != nil {
+			return o.fail(lerr)
 		}
-		return o.fail(fmt.Errorf("%w; the outcome is unknown, the next mason run asks the server which key it knows", err))
-	}
-	if err := st.PromotePendingKey(rec.Server, rec.ID); err != nil {
+		used, serr := settleRollover(ctx, e, st, rec, f.caBundle, oldPEM)
+		switch {
+		case serr != nil:
+			return o.fail(fmt.Errorf("%w; whether the server took the new key is unknown, the next mason run asks it", err))
+		case string(used) != string(keyPEM):
+			return o.fail(err) // the server kept the old key; the pending one is gone
+		}
+		o.step("The server answered with an error but took the new key")
+	} else if err := st.PromotePendingKey(rec.Server, rec.ID); err != nil {
 		return o.fail(fmt.Errorf("the server took the new key but saving it failed (%w); the next mason run finishes the switch", err))
 	}
 	tp, _ := acme.Thumbprint(key.Public())

@@ -1,18 +1,11 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -25,8 +18,7 @@ import (
 // gains renewalInfo, whose window it serves itself, and every newOrder's
 // replaces is recorded before the request goes on to Quarry.
 type ariProxy struct {
-	srv      *httptest.Server
-	bundle   string // Quarry's roots plus the proxy's certificate
+	*quarryProxy
 	window   [2]time.Time
 	mu       sync.Mutex
 	asked    []string // certIDs renewalInfo was asked for
@@ -35,24 +27,13 @@ type ariProxy struct {
 
 func startARIProxy(t *testing.T, q *quarry, start, end time.Time) *ariProxy {
 	t.Helper()
-	target, _ := url.Parse(q.srv.DirectoryURL())
-	rootsPEM, _ := os.ReadFile(q.roots)
-	roots := x509.NewCertPool()
-	roots.AppendCertsFromPEM(rootsPEM)
 	p := &ariProxy{window: [2]time.Time{start, end}}
-	rp := &httputil.ReverseProxy{
-		// Keep the client's Host: Quarry builds its URLs from it, so they
-		// point back at the proxy.
-		Rewrite: func(r *httputil.ProxyRequest) {
-			r.SetURL(&url.URL{Scheme: "https", Host: target.Host})
-			r.Out.Host = r.In.Host
-		},
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: roots}},
-	}
-	p.srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	ready := make(chan struct{})
+	p.quarryProxy = startProxy(t, q, func(qp *quarryProxy, w http.ResponseWriter, r *http.Request) bool {
+		<-ready // p.quarryProxy is set
 		switch {
-		case r.URL.Path == target.Path:
-			p.directory(t, w, r, rp)
+		case r.URL.Path == p.dirPath:
+			p.directory(t, w, r)
 		case strings.HasPrefix(r.URL.Path, "/ari/"):
 			p.mu.Lock()
 			p.asked = append(p.asked, strings.TrimPrefix(r.URL.Path, "/ari/"))
@@ -60,26 +41,20 @@ func startARIProxy(t *testing.T, q *quarry, start, end time.Time) *ariProxy {
 			json.NewEncoder(w).Encode(map[string]any{"suggestedWindow": map[string]time.Time{"start": p.window[0], "end": p.window[1]}})
 		case r.Method == http.MethodPost && strings.Contains(r.URL.Path, "order") && !strings.Contains(r.URL.Path, "/order/"):
 			p.recordOrder(r)
-			rp.ServeHTTP(w, r)
+			return false
 		default:
-			rp.ServeHTTP(w, r)
+			return false
 		}
-	}))
-	t.Cleanup(p.srv.Close)
-	p.bundle = filepath.Join(t.TempDir(), "bundle.pem")
-	bundle := append(rootsPEM, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: p.srv.Certificate().Raw})...)
-	if err := os.WriteFile(p.bundle, bundle, 0o644); err != nil {
-		t.Fatal(err)
-	}
+		return true
+	})
+	close(ready)
 	return p
 }
 
-func (p *ariProxy) dirURL() string { return p.srv.URL + "/directory" }
-
 // directory relays Quarry's directory with renewalInfo added.
-func (p *ariProxy) directory(t *testing.T, w http.ResponseWriter, r *http.Request, rp *httputil.ReverseProxy) {
+func (p *ariProxy) directory(t *testing.T, w http.ResponseWriter, r *http.Request) {
 	rec := httptest.NewRecorder()
-	rp.ServeHTTP(rec, r)
+	p.rp.ServeHTTP(rec, r)
 	var dir map[string]any
 	if err := json.Unmarshal(rec.Body.Bytes(), &dir); err != nil {
 		t.Errorf("proxy: Quarry's directory: %v", err)
@@ -115,7 +90,7 @@ func TestRenewARIReplaces(t *testing.T) {
 	now := time.Now()
 	p := startARIProxy(t, q, now.Add(-2*time.Hour), now.Add(-time.Hour))
 	r := newRunner(t, q)
-	base := []string{"--server", p.dirURL(), "--ca-bundle", p.bundle}
+	base := p.args()
 	code, out, errOut := r.run(append([]string{"certonly", "--agree-tos", "-d", "ari.quarry.test", "--standalone", "--http-port", itoa(q.httpPort)}, base...)...)
 	if code != exitOK {
 		t.Fatalf("certonly through the proxy: exit %d %s %s", code, out, errOut)
