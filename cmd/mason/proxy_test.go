@@ -58,4 +58,6 @@ func startProxy(t *testing.T, q *quarry, intercept func(p *quarryProxy, w http.R
 func (p *quarryProxy) dirURL() string { return p.srv.URL + p.dirPath }
 
 // args points a mason command at the proxy.
-func (p *quarryProxy) args() []string { return []string{"--server", p.dirURL(), "--ca-bundle", p.bundle} }
+func (p *quarryProxy) args() []string {
+	return []string{"--server", p.dirURL(), "--ca-bundle", p.bundle}
+}
