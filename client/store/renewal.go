@@ -50,6 +50,7 @@ type Renewal struct {
 	Curve         string   `yaml:"elliptic_curve,omitempty"`
 	CABundle      string   `yaml:"ca_bundle,omitempty"`
 	DeployHook    string   `yaml:"deploy_hook,omitempty"`
+	InstallConfig `yaml:",inline"`
 }
 
 // Validate checks that r names everything a renewal needs.
@@ -65,12 +66,15 @@ func (r Renewal) Validate() error {
 	case r.KeyType != "ecdsa" && r.KeyType != "rsa":
 		return bad("renewal config key_type %q: want ecdsa or rsa", r.KeyType)
 	}
+	if err := r.InstallConfig.validate(r.Authenticator); err != nil {
+		return err
+	}
 	switch r.Authenticator {
 	case AuthWebroot:
 		if r.Webroot == "" {
 			return bad("webroot authenticator needs webroot")
 		}
-	case AuthStandalone, AuthTLSALPN:
+	case AuthStandalone, AuthTLSALPN, AuthNginx:
 	case AuthRFC2136:
 		if r.DNSServer == "" {
 			return bad("dns-rfc2136 authenticator needs dns_server")
