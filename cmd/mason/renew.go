@@ -124,6 +124,9 @@ func renewOne(ctx context.Context, e env, st *store.Store, name string, force bo
 	if err := st.SaveState(name, d.State.Succeeded()); err != nil {
 		return fail(err)
 	}
+	if err := reloadInstaller(ctx, r, o, name); err != nil {
+		return fail(err)
+	}
 	if hook == "" {
 		hook = r.DeployHook
 	}

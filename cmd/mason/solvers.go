@@ -34,6 +34,8 @@ func openSolver(ctx context.Context, r store.Renewal) (s solver.Solver, close fu
 		return &solver.RFC2136{Server: r.DNSServer, TSIGName: r.TSIGKeyName, TSIGSecret: r.TSIGSecret, Alias: r.Alias}, nop, nil
 	case store.AuthDNSHook:
 		return &solver.Hook{Path: r.DNSHook, Alias: r.Alias, Resolver: r.DNSResolver}, nop, nil
+	case store.AuthNginx:
+		return nginxSolver(ctx, r)
 	}
 	return nil, nil, fmt.Errorf("unknown authenticator %q", r.Authenticator)
 }

@@ -224,20 +224,23 @@ func hasRedirect(b *Block) bool {
 // AddChallenge makes the plain-HTTP block of each name serve
 // /.well-known/acme-challenge/ from webroot: a location for the path and,
 // first in the block, a rewrite that stops the block's own server-level
-// rewrites (such as a redirect to https) for challenge requests.
-func (c *Config) AddChallenge(names []string, webroot string) ([]string, error) {
+// rewrites (such as a redirect to https) for challenge requests. It
+// returns, for each name, the address its block listens on, so a caller
+// can check that nginx serves the answer.
+func (c *Config) AddChallenge(names []string, webroot string) (map[string]string, error) {
 	root, err := quote(webroot)
 	if err != nil {
 		return nil, err
 	}
 	servers := c.Servers()
 	done := map[*Directive]bool{}
-	var notes []string
+	addrs := map[string]string{}
 	for _, name := range names {
 		s := Find(servers, name, (*Server).HTTP)
 		if s == nil {
 			return nil, core.Errorf(core.ErrNotFound, "no server block of %s serves plain HTTP for %s, which http-01 needs", c.Main.Path, name)
 		}
+		addrs[name] = s.DialAddr()
 		if done[s.Dir] {
 			continue
 		}
@@ -259,9 +262,8 @@ func (c *Config) AddChallenge(names []string, webroot string) ([]string, error) 
 		loc.Block = &Block{Directives: []*Directive{rootD, typ}, PreClose: " "}
 		insertAt(s.Dir.Block, 0, loc)
 		insertAt(s.Dir.Block, 0, newDirective("rewrite", `^(/\.well-known/acme-challenge/[-_A-Za-z0-9]+)$`, "$1", "break"))
-		notes = append(notes, fmt.Sprintf("%s: serving %s from %s", where(s, name), ChallengePath, webroot))
 	}
-	return notes, nil
+	return addrs, nil
 }
 
 func newDirective(name string, args ...string) *Directive {

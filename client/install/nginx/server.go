@@ -194,3 +194,22 @@ func Find(servers []*Server, host string, keep func(*Server) bool) *Server {
 	}
 	return best
 }
+
+// DialAddr is where a plain-HTTP request for host reaches s on this
+// machine: its first plain listen, with a wildcard address made loopback.
+func (s *Server) DialAddr() string {
+	for _, l := range s.Listens {
+		if l.SSL || l.Unix {
+			continue
+		}
+		host := l.Host
+		switch host {
+		case "", "0.0.0.0":
+			host = "127.0.0.1"
+		case "::":
+			host = "::1"
+		}
+		return net.JoinHostPort(host, strconv.Itoa(l.Port))
+	}
+	return "127.0.0.1:80"
+}
