@@ -63,8 +63,8 @@ func TestEditsPassNginxCheck(t *testing.T) {
 		challenge bool
 	}{
 		{
-			name: "debian default with a name, redirect",
-			site: "server {\n\tlisten 80 default_server;\n\tlisten [::]:80 default_server;\n\n\troot /var/www/html;\n\tindex index.html;\n\n\tserver_name a.test www.a.test;\n\n\tlocation / {\n\t\ttry_files $uri $uri/ =404;\n\t}\n}\n",
+			name:  "debian default with a name, redirect",
+			site:  "server {\n\tlisten 80 default_server;\n\tlisten [::]:80 default_server;\n\n\troot /var/www/html;\n\tindex index.html;\n\n\tserver_name a.test www.a.test;\n\n\tlocation / {\n\t\ttry_files $uri $uri/ =404;\n\t}\n}\n",
 			names: []string{"a.test", "www.a.test"},
 			opts:  nginx.CertOptions{Redirect: true},
 		},
