@@ -80,7 +80,7 @@ func complaint(out string, err error) string {
 	var last string
 	for _, l := range strings.Split(out, "\n") {
 		l = strings.TrimSpace(l)
-		if strings.Contains(l, "[emerg]") || strings.Contains(l, "[alert]") || strings.Contains(l, "[crit]") {
+		if strings.Contains(l, "[emerg]") || strings.Contains(l, "[alert]") || strings.Contains(l, "[crit]") || strings.Contains(l, "[error]") {
 			return strings.TrimPrefix(l, "nginx: ")
 		}
 		if l != "" {
@@ -137,7 +137,7 @@ func (n *Nginx) Apply(ctx context.Context, cfg *Config) (*Commit, error) {
 		return nil, c.fail(ctx, len(c.files), err)
 	}
 	if err := n.ReloadNginx(ctx); err != nil {
-		return c, err
+		return c, fmt.Errorf("the configuration passed nginx -t and was kept, but %w", err)
 	}
 	return c, nil
 }

@@ -149,3 +149,26 @@ func TestCommitUndo(t *testing.T) {
 		t.Errorf("got %d reloads, want 2 (after the edit and after the undo)", n)
 	}
 }
+
+func TestApplyReloadFails(t *testing.T) {
+	dir := writeTree(t, map[string]string{"nginx.conf": "http { server { server_name a.test; } }\n"})
+	c, err := Load(filepath.Join(dir, "nginx.conf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.InstallCert([]string{"a.test"}, CertOptions{FullChain: "/f", PrivKey: "/k"}); err != nil {
+		t.Fatal(err)
+	}
+	bin, _ := fakeNginx(t, 0, "")
+	n := &Nginx{Bin: bin, Conf: filepath.Join(dir, "nginx.conf"), Reload: "echo 'nginx: [error] invalid PID number' >&2; exit 1"}
+	commit, err := n.Apply(context.Background(), c)
+	if err == nil || !strings.Contains(err.Error(), "kept") || !strings.Contains(err.Error(), "invalid PID number") {
+		t.Errorf("got %v, want an error saying the checked files were kept and quoting nginx", err)
+	}
+	if commit == nil || len(commit.Files()) != 1 {
+		t.Fatalf("got commit %v, want the written file so a caller can undo it", commit)
+	}
+	if got, _ := os.ReadFile(filepath.Join(dir, "nginx.conf")); !strings.Contains(string(got), "ssl_certificate /f;") {
+		t.Errorf("got %s, want the checked edit kept", got)
+	}
+}
