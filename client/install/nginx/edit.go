@@ -62,7 +62,11 @@ func (c *Config) InstallCert(names []string, o CertOptions) ([]string, error) {
 			return nil, err
 		}
 		if !s.TLS() {
-			notes = append(notes, addTLSListens(s, o.HTTPSPort)...)
+			n, err := addTLSListens(s, o.HTTPSPort)
+			if err != nil {
+				return nil, err
+			}
+			notes = append(notes, n...)
 		}
 		n, err := c.setCert(s, name, fullchain, privkey)
 		if err != nil {
@@ -92,7 +96,7 @@ func where(s *Server, name string) string {
 // addTLSListens adds "listen ADDR:PORT ssl" for each address the block
 // listens on for plain HTTP, so a block bound to one address stays bound
 // to it. A listen already on that port gains the ssl parameter instead.
-func addTLSListens(s *Server, port int) []string {
+func addTLSListens(s *Server, port int) ([]string, error) {
 	onPort := map[string]bool{}
 	for _, l := range s.Listens {
 		if l.Port == port && !l.Unix {
@@ -106,6 +110,9 @@ func addTLSListens(s *Server, port int) []string {
 	for _, l := range s.Listens {
 		if l.SSL || l.Unix || onPort[l.Host] {
 			continue
+		}
+		if strings.Trim(l.Host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:-_%") != "" {
+			return nil, core.Errorf(core.ErrMalformed, "%s: cannot make an HTTPS listen from the address %q", s.File.Path, l.Host)
 		}
 		a := strconv.Itoa(port)
 		if l.Host != "" {
@@ -126,7 +133,7 @@ func addTLSListens(s *Server, port int) []string {
 		insertAt(b, at, newDirective("listen", a, "ssl"))
 		notes = append(notes, fmt.Sprintf("%s: added listen %s ssl", s.File.Path, a))
 	}
-	return notes
+	return notes, nil
 }
 
 // setCert sets ssl_certificate and ssl_certificate_key in the block
