@@ -332,6 +332,69 @@ func TestNginxRefusedRestores(t *testing.T) {
 	}
 }
 
+// TestNginxInstallSavedLineage installs a lineage certonly could have
+// saved, records the installer, and changes nothing the second time.
+func TestNginxInstallSavedLineage(t *testing.T) {
+	bin := nginxBin(t)
+	site := newNginxSite(t, bin, harness.FreePort(t), "saved.quarry.test")
+	dir := filepath.Join(t.TempDir(), "mason")
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, keyPEM := matchingPair(t, "saved.quarry.test")
+	if _, err := st.SaveVersion("saved", store.Files{Cert: certPEM, Chain: certPEM, FullChain: certPEM, PrivKey: keyPEM}); err != nil {
+		t.Fatal(err)
+	}
+	r := store.Renewal{Version: 1, Server: "https://127.0.0.1:1/dir", Account: "1", Domains: []string{"saved.quarry.test"},
+		Authenticator: store.AuthWebroot, Webroot: "/srv", KeyType: "ecdsa"}
+	if err := st.SaveRenewal("saved", r); err != nil {
+		t.Fatal(err)
+	}
+	install := func() (int, string, string) {
+		var stdout, stderr bytes.Buffer
+		e := env{stdout: &stdout, stderr: &stderr, getenv: os.Getenv, now: time.Now, rand: mrand.New(mrand.NewPCG(1, 2)), euid: 1000}
+		args := append([]string{"install", "--config-dir", dir, "--cert-name", "saved", "--nginx-reload", "true"}, site.args(harness.FreePort(t))...)
+		return run(context.Background(), e, args), stdout.String(), stderr.String()
+	}
+	code, stdout, stderr := install()
+	if code != exitOK {
+		t.Fatalf("got exit %d (%s), want 0; output:\n%s", code, stderr, stdout)
+	}
+	edited, _ := os.ReadFile(site.site)
+	full, _ := filepath.Abs(st.LivePath("saved", "fullchain"))
+	if !strings.Contains(string(edited), "ssl_certificate "+full+"; # managed by mason") {
+		t.Errorf("got site\n%s\nwant ssl_certificate %s", edited, full)
+	}
+	got, err := st.LoadRenewal("saved")
+	if err != nil || got.Installer != store.InstallerNginx || got.NginxConf != site.conf || got.NginxReload != "true" || got.Authenticator != store.AuthWebroot {
+		t.Errorf("got renewal %+v (%v), want the nginx installer recorded and the webroot authenticator kept", got, err)
+	}
+	code, stdout, stderr = install()
+	if code != exitOK || !strings.Contains(stdout, "nothing changed") {
+		t.Errorf("second install: got exit %d (%s), output:\n%s\nwant 0 and nothing changed", code, stderr, stdout)
+	}
+	if again, _ := os.ReadFile(site.site); !bytes.Equal(again, edited) {
+		t.Errorf("got site changed by a second install:\n%s", again)
+	}
+}
+
+// matchingPair is a self-signed certificate for name and its key.
+func matchingPair(t *testing.T, name string) (certPEM, keyPEM []byte) {
+	t.Helper()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), DNSNames: []string{name}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, k.Public(), k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kb, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kb})
+}
+
 // mismatchedPair is a self-signed certificate for name and the PEM of
 // another key.
 func mismatchedPair(t *testing.T, name string) (certPEM, keyPEM []byte) {
