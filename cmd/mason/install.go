@@ -193,9 +193,17 @@ func nginxSolver(ctx context.Context, r store.Renewal) (solver.Solver, func(), e
 		cleanTmp()
 		return nil, nil, err
 	}
-	if err := os.Mkdir(webroot, 0o755); err != nil {
+	// Modes are set explicitly: a umask such as 077 would hide the answers.
+	challengeDir := filepath.Join(webroot, ".well-known", "acme-challenge")
+	if err := os.MkdirAll(challengeDir, 0o755); err != nil {
 		cleanTmp()
 		return nil, nil, err
+	}
+	for _, d := range []string{webroot, filepath.Dir(challengeDir), challengeDir} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			cleanTmp()
+			return nil, nil, err
+		}
 	}
 	cfg, err := nginx.Load(r.NginxConf)
 	if err != nil {
@@ -222,17 +230,27 @@ func nginxSolver(ctx context.Context, r store.Renewal) (solver.Solver, func(), e
 		}
 		cleanTmp()
 	}
-	return &nginxChallenge{Webroot: solver.NewWebroot(webroot), addrs: addrs}, closeFn, nil
+	return &nginxChallenge{Webroot: solver.NewWebroot(webroot), dir: challengeDir, addrs: addrs}, closeFn, nil
 }
 
 // nginxChallenge is a webroot that nginx serves; Wait lets a reload
 // finish before the CA looks.
 type nginxChallenge struct {
 	*solver.Webroot
+	dir   string            // <webroot>/.well-known/acme-challenge
 	addrs map[string]string // name → host:port of its plain-HTTP block
 }
 
 var _ solver.Waiter = (*nginxChallenge)(nil)
+
+// Present writes the answer readable by nginx's worker whatever the umask.
+func (c *nginxChallenge) Present(ctx context.Context, ch solver.Challenge) error {
+	if err := c.Webroot.Present(ctx, ch); err != nil {
+		return err
+	}
+	// Webroot.Present accepted the token, so it names a file in c.dir.
+	return os.Chmod(filepath.Join(c.dir, ch.Token), 0o644)
+}
 
 // Wait polls nginx on this machine until it serves the answer on
 // challengeStreak fresh connections in a row: while a reload is under

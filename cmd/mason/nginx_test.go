@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -196,6 +197,10 @@ func TestNginxRunRedirectRenew(t *testing.T) {
 	site := newNginxSite(t, bin, q.httpPort, names...)
 	site.start(t, q.httpPort)
 	r := newRunner(t, q)
+	// A strict umask must not hide the challenge answers from nginx's
+	// worker, which runs unprivileged when the test runs as root.
+	old := syscall.Umask(0o077)
+	t.Cleanup(func() { syscall.Umask(old) })
 
 	args := append([]string{"run", "--agree-tos", "-d", names[0], "-d", names[1], "--redirect"}, site.args(q.tlsPort)...)
 	code, stdout, stderr := r.run(args...)
