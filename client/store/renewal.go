@@ -64,7 +64,8 @@ type Renewal struct {
 	// pick among the server's alternate chains.
 	PreferredChain string `yaml:"preferred_chain,omitempty"`
 	// Profile is the certificate profile asked for in each order.
-	Profile string `yaml:"profile,omitempty"`
+	Profile       string `yaml:"profile,omitempty"`
+	InstallConfig `yaml:",inline"`
 }
 
 // Validate checks that r names everything a renewal needs.
@@ -80,6 +81,9 @@ func (r Renewal) Validate() error {
 	case r.KeyType != "ecdsa" && r.KeyType != "rsa":
 		return bad("renewal config key_type %q: want ecdsa or rsa", r.KeyType)
 	}
+	if err := r.InstallConfig.validate(r.Authenticator); err != nil {
+		return err
+	}
 	switch r.Authenticator {
 	case AuthWebroot:
 		for _, d := range r.Domains {
@@ -91,7 +95,7 @@ func (r Renewal) Validate() error {
 		if r.ManualChallenge != "http-01" && r.ManualChallenge != "dns-01" {
 			return bad("manual authenticator needs manual_challenge http-01 or dns-01")
 		}
-	case AuthStandalone, AuthTLSALPN:
+	case AuthStandalone, AuthTLSALPN, AuthNginx:
 	case AuthRFC2136:
 		if r.DNSServer == "" {
 			return bad("dns-rfc2136 authenticator needs dns_server")

@@ -82,6 +82,8 @@ func commands() []command {
 	return []command{
 		{"register", "create an ACME account", runRegister},
 		{"certonly", "obtain a certificate and save it", runCertonly},
+		{"run", "obtain a certificate and install it into nginx", runRun},
+		{"install", "install a saved certificate into nginx", runInstall},
 		{"renew", "renew certificates that are due", runRenew},
 		{"revoke", "revoke a certificate", runRevoke},
 		{"certificates", "list certificates", runCertificates},

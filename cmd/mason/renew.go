@@ -183,6 +183,9 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	if err := st.SaveState(name, d.State.Succeeded()); err != nil {
 		return fail(err)
 	}
+	if err := reloadInstaller(ctx, r, o, name); err != nil {
+		return fail(err)
+	}
 	hook := rr.deployHook
 	if hook == "" {
 		hook = r.DeployHook

@@ -52,6 +52,8 @@ func openSolver(ctx context.Context, e env, r store.Renewal, interactive bool) (
 			m.Prompt, m.Input = e.stdout, e.stdin
 		}
 		return m, nop, nil
+	case store.AuthNginx:
+		return nginxSolver(ctx, r)
 	}
 	return nil, nil, fmt.Errorf("unknown authenticator %q", r.Authenticator)
 }
