@@ -8,12 +8,19 @@ import (
 )
 
 // Run generates every CRL at once, then again every Period, and the shards
-// Revoked names within AfterRevocationDelay, until ctx ends. Failures are
-// logged and retried on the next round; Run returns only when ctx ends.
+// Revoked names, or a poll of the store finds revocations in, within
+// AfterRevocationDelay, until ctx ends. Failures are logged and retried on
+// the next round; Run returns only when ctx ends.
 func (g *Generator) Run(ctx context.Context) {
+	// The first round lists everything revoked so far; polls look for what
+	// comes after it.
+	g.recent.setFloor(g.now().Add(-pollOverlap))
 	g.all(ctx)
 	tick := time.NewTicker(g.cfg.Period)
 	defer tick.Stop()
+	pollTick := time.NewTicker(g.cfg.PollInterval)
+	defer pollTick.Stop()
+	scopes := g.publishedShards()
 	var (
 		delay  *time.Timer
 		expire <-chan time.Time
@@ -28,6 +35,8 @@ func (g *Generator) Run(ctx context.Context) {
 		case <-tick.C:
 			g.dirty.take() // a full round covers them
 			g.all(ctx)
+		case <-pollTick.C:
+			g.poll(ctx, scopes)
 		case <-g.dirty.signal:
 			// The first revocation starts the clock; later ones ride along.
 			if expire == nil {
