@@ -28,7 +28,7 @@ func testRevokedSince(t *testing.T, f *fixture) {
 	old := issue(1, f.now.Add(24*time.Hour))
 	recent := issue(2, f.now.Add(24*time.Hour))
 	expired := issue(3, f.now.Add(-time.Hour)) // expired certificates are reported too: the caller decides
-	issue(4, f.now.Add(24*time.Hour)) // never revoked: never reported
+	issue(4, f.now.Add(24*time.Hour))          // never revoked: never reported
 	wantErr(t, "RevokeCertificate old", f.s.RevokeCertificate(t.Context(), old.Serial, 1, f.now), nil)
 	wantErr(t, "RevokeCertificate recent", f.s.RevokeCertificate(t.Context(), recent.Serial, 4, late), nil)
 	wantErr(t, "RevokeCertificate expired", f.s.RevokeCertificate(t.Context(), expired.Serial, 5, late), nil)
