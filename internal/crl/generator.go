@@ -151,11 +151,12 @@ func (g *Generator) Generate(ctx context.Context, issuerID string, shard int) er
 	req := ca.CRLRequest{IssuerID: issuerID, Shard: shard, Number: number, ThisUpdate: now, NextUpdate: now.Add(g.cfg.NextUpdate)}
 	// Revocations recent enough for a poll to report again are noted, so
 	// that poll does not regenerate this shard for them a second time.
+	// Before Run starts polling (zero floor) there is nothing to note.
 	floor := g.recent.currentFloor()
 	var listed []listedSerial
 	der, err := g.signer.SignCRL(ctx, req, func(fn func(string, time.Time, int) error) error {
 		return g.store.RevokedCertificates(ctx, issuerID, shard, now, func(serial string, at time.Time, reason int) error {
-			if at.After(floor) {
+			if !floor.IsZero() && at.After(floor) {
 				listed = append(listed, listedSerial{serial, at})
 			}
 			return fn(serial, at, reason)
