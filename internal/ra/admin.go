@@ -158,19 +158,33 @@ func (a *Admin) Revoke(ctx context.Context, op Operator, serial string, reason i
 	if err != nil {
 		return nil, err
 	}
-	if c := info.Cert; c.Revoked {
-		return info, core.Errorf(core.ErrAlreadyRevoked, "certificate %s is already revoked (%s, %s)",
-			serial, ReasonName(c.RevocationReason), c.RevokedAt.UTC().Format(time.RFC3339))
-	}
 	if dryRun {
+		if info.Cert.Revoked {
+			return info, alreadyRevoked(info.Cert)
+		}
 		c := *info.Cert
 		c.Revoked, c.RevokedAt, c.RevocationReason = true, a.now(), reason
 		return &CertInfo{Cert: &c, Parsed: info.Parsed, Status: CertRevoked}, nil
 	}
-	if err := r.revokeCert(ctx, info.Cert, info.Parsed, reason, name, "admin"); err != nil {
+	// An already revoked certificate still goes down the revocation path,
+	// which refuses it after any step that must happen regardless.
+	err = r.revokeCert(ctx, info.Cert, info.Parsed, reason, name, "admin")
+	if errors.Is(err, core.ErrAlreadyRevoked) {
+		if now, gerr := a.Certificate(ctx, serial); gerr == nil && now.Cert.Revoked {
+			return now, alreadyRevoked(now.Cert)
+		}
+	}
+	if err != nil {
 		return nil, err
 	}
 	return a.Certificate(ctx, serial)
+}
+
+// alreadyRevoked says when and why, so the operator can tell whether the
+// first revocation did what they meant.
+func alreadyRevoked(c *core.Certificate) error {
+	return core.Errorf(core.ErrAlreadyRevoked, "certificate %s is already revoked (%s, %s)",
+		c.Serial, ReasonName(c.RevocationReason), c.RevokedAt.UTC().Format(time.RFC3339))
 }
 
 // Account returns the account with id.
