@@ -13,6 +13,9 @@ type Challenge struct {
 	Domain  string // the identifier's value; "*.x" for a wildcard
 	Token   string
 	KeyAuth string // the key authorization, token "." thumbprint
+	// Remaining is how many challenges of the order are still to be
+	// answered after this one (certbot's CERTBOT_REMAINING_CHALLENGES).
+	Remaining int
 }
 
 // Solver makes one challenge type answerable and cleans up afterwards.

@@ -103,3 +103,94 @@ func (s *Store) accountDir(server, id string) (string, error) {
 	}
 	return s.path("accounts", host, id), nil
 }
+
+// UpdateAccount rewrites account.json (after a contact change), leaving the
+// key as it is.
+func (s *Store) UpdateAccount(a Account) error {
+	dir, err := s.accountDir(a.Server, a.ID)
+	if err != nil {
+		return err
+	}
+	if _, err := os.Stat(dir + "/account.json"); err != nil {
+		return core.Errorf(core.ErrNotFound, "no account %s for %s", a.ID, a.Server)
+	}
+	data, err := json.MarshalIndent(a, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encoding account: %w", err)
+	}
+	return writeFile(dir+"/account.json", append(data, '\n'), 0o644)
+}
+
+// DeleteAccount removes an account's directory, key included; for an
+// account the server has deactivated, whose key can do nothing more.
+func (s *Store) DeleteAccount(server, id string) error {
+	dir, err := s.accountDir(server, id)
+	if err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("deleting account %s: %w", id, err)
+	}
+	return nil
+}
+
+// A key rollover is made crash-safe by a pending key: it is written before
+// the server is asked to switch, so whatever the server decided, the key
+// it now knows is on disk. The next run asks the server which one it knows
+// and promotes or drops the pending key.
+
+// SavePendingKey writes pending_key.pem (0600) beside the account's key.
+func (s *Store) SavePendingKey(server, id string, keyPEM []byte) error {
+	dir, err := s.accountDir(server, id)
+	if err != nil {
+		return err
+	}
+	return writeFile(dir+"/pending_key.pem", keyPEM, 0o600)
+}
+
+// PendingKey returns the pending key PEM, or nil when no rollover is
+// unfinished.
+func (s *Store) PendingKey(server, id string) ([]byte, error) {
+	dir, err := s.accountDir(server, id)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile(dir + "/pending_key.pem")
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading pending account key: %w", err)
+	}
+	return b, nil
+}
+
+// PromotePendingKey makes the pending key the account's key, in one rename.
+func (s *Store) PromotePendingKey(server, id string) error {
+	dir, err := s.accountDir(server, id)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(dir+"/pending_key.pem", dir+"/private_key.pem"); err != nil {
+		return fmt.Errorf("switching to the new account key: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// DropPendingKey removes a pending key the server never accepted.
+func (s *Store) DropPendingKey(server, id string) error {
+	dir, err := s.accountDir(server, id)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(dir + "/pending_key.pem"); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("removing pending account key: %w", err)
+	}
+	return syncDir(dir)
+}
+
+// WriteFile writes path atomically with mode perm, for files mason writes
+// outside the store (--csr outputs, schedule units).
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	return writeFile(path, data, perm)
+}

@@ -26,6 +26,7 @@ const (
 	AuthTLSALPN    = "tls-alpn"
 	AuthRFC2136    = "dns-rfc2136"
 	AuthDNSHook    = "dns-hook"
+	AuthManual     = "manual"
 )
 
 // Renewal is renewal/<name>.conf: every parameter needed to renew the
@@ -37,19 +38,33 @@ type Renewal struct {
 	Domains       []string `yaml:"domains"`
 	Authenticator string   `yaml:"authenticator"`
 	Webroot       string   `yaml:"webroot,omitempty"`
-	HTTPPort      int      `yaml:"http_port,omitempty"`
-	TLSPort       int      `yaml:"tls_port,omitempty"`
-	DNSServer     string   `yaml:"dns_server,omitempty"`
-	TSIGKeyName   string   `yaml:"tsig_key_name,omitempty"`
-	TSIGSecret    string   `yaml:"tsig_secret,omitempty"`
-	DNSHook       string   `yaml:"dns_hook,omitempty"`
-	DNSResolver   string   `yaml:"dns_resolver,omitempty"`
-	Alias         string   `yaml:"challenge_alias,omitempty"`
-	KeyType       string   `yaml:"key_type"`
-	RSAKeySize    int      `yaml:"rsa_key_size,omitempty"`
-	Curve         string   `yaml:"elliptic_curve,omitempty"`
-	CABundle      string   `yaml:"ca_bundle,omitempty"`
-	DeployHook    string   `yaml:"deploy_hook,omitempty"`
+	// WebrootMap gives names their own document roots (certbot's
+	// -w A -d x -w B -d y); names not in it use Webroot.
+	WebrootMap  map[string]string `yaml:"webroot_map,omitempty"`
+	HTTPPort    int               `yaml:"http_port,omitempty"`
+	TLSPort     int               `yaml:"tls_port,omitempty"`
+	DNSServer   string            `yaml:"dns_server,omitempty"`
+	TSIGKeyName string            `yaml:"tsig_key_name,omitempty"`
+	TSIGSecret  string            `yaml:"tsig_secret,omitempty"`
+	DNSHook     string            `yaml:"dns_hook,omitempty"`
+	DNSResolver string            `yaml:"dns_resolver,omitempty"`
+	Alias       string            `yaml:"challenge_alias,omitempty"`
+	KeyType     string            `yaml:"key_type"`
+	RSAKeySize  int               `yaml:"rsa_key_size,omitempty"`
+	Curve       string            `yaml:"elliptic_curve,omitempty"`
+	CABundle    string            `yaml:"ca_bundle,omitempty"`
+	DeployHook  string            `yaml:"deploy_hook,omitempty"`
+	// ManualChallenge (http-01 or dns-01) and the hooks of --manual.
+	ManualChallenge   string `yaml:"manual_challenge,omitempty"`
+	ManualAuthHook    string `yaml:"manual_auth_hook,omitempty"`
+	ManualCleanupHook string `yaml:"manual_cleanup_hook,omitempty"`
+	// ReuseKey keeps the lineage's private key across renewals.
+	ReuseKey bool `yaml:"reuse_key,omitempty"`
+	// PreferredChain is the issuer CN of the chain's top certificate to
+	// pick among the server's alternate chains.
+	PreferredChain string `yaml:"preferred_chain,omitempty"`
+	// Profile is the certificate profile asked for in each order.
+	Profile string `yaml:"profile,omitempty"`
 }
 
 // Validate checks that r names everything a renewal needs.
@@ -67,8 +82,14 @@ func (r Renewal) Validate() error {
 	}
 	switch r.Authenticator {
 	case AuthWebroot:
-		if r.Webroot == "" {
-			return bad("webroot authenticator needs webroot")
+		for _, d := range r.Domains {
+			if r.WebrootMap[d] == "" && r.Webroot == "" {
+				return bad("webroot authenticator has no webroot for %s", d)
+			}
+		}
+	case AuthManual:
+		if r.ManualChallenge != "http-01" && r.ManualChallenge != "dns-01" {
+			return bad("manual authenticator needs manual_challenge http-01 or dns-01")
 		}
 	case AuthStandalone, AuthTLSALPN:
 	case AuthRFC2136:

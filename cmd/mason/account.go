@@ -7,12 +7,17 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
+	"errors"
+	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/client"
 	"github.com/quarry-ca/quarry/client/store"
+	"github.com/quarry-ca/quarry/internal/core"
 )
 
 // session is a client bound to a stored account.
@@ -43,9 +48,59 @@ func newClient(e env, dirURL, caBundle string, key crypto.Signer, accountURL str
 	})
 }
 
+// registration is what a new account is made with.
+type registration struct {
+	email   string
+	agree   bool
+	eabKID  string
+	eabHMAC string // base64url, as CAs hand it out
+}
+
+func (r *registration) bind(fsSet *flag.FlagSet) {
+	fsSet.StringVar(&r.email, "email", "", "contact address for the CA's expiry and policy mail (comma separated for several)")
+	fsSet.StringVar(&r.email, "m", "", "short for --email")
+	fsSet.BoolVar(&r.agree, "agree-tos", false, "agree to the CA's terms of service")
+	fsSet.StringVar(&r.eabKID, "eab-kid", "", "external account binding key ID, from the CA")
+	fsSet.StringVar(&r.eabHMAC, "eab-hmac-key", "", "external account binding HMAC key (base64url), from the CA")
+}
+
+// eab decodes the EAB flags; nil when none are given.
+func (r registration) eab() (*client.EAB, error) {
+	if r.eabKID == "" && r.eabHMAC == "" {
+		return nil, nil
+	}
+	if r.eabKID == "" || r.eabHMAC == "" {
+		return nil, errors.New("external account binding needs both --eab-kid and --eab-hmac-key")
+	}
+	s := strings.TrimRight(r.eabHMAC, "=")
+	key, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		key, err = base64.RawStdEncoding.DecodeString(s)
+	}
+	if err != nil || len(key) == 0 {
+		return nil, errors.New("--eab-hmac-key is not base64url; paste it exactly as the CA gave it")
+	}
+	return &client.EAB{KID: r.eabKID, HMACKey: key}, nil
+}
+
+// contacts turns --email into mailto: URLs.
+func contacts(email string) []string {
+	var out []string
+	for _, a := range strings.Split(email, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, "mailto:"+a)
+		}
+	}
+	return out
+}
+
 // register makes a new account key, registers it and saves it. The key is
 // saved only once the server has accepted it.
-func register(ctx context.Context, e env, st *store.Store, dirURL, caBundle, email string, o out) (*session, error) {
+func register(ctx context.Context, e env, st *store.Store, dirURL, caBundle string, reg registration, o out) (*session, error) {
+	eab, err := reg.eab()
+	if err != nil {
+		return nil, err
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generating account key: %w", err)
@@ -54,11 +109,8 @@ func register(ctx context.Context, e env, st *store.Store, dirURL, caBundle, ema
 	if err != nil {
 		return nil, err
 	}
-	req := acme.Account{TermsOfServiceAgreed: true}
-	if email != "" {
-		req.Contact = []string{"mailto:" + email}
-	}
-	a, err := c.Register(ctx, req, nil)
+	req := acme.Account{TermsOfServiceAgreed: true, Contact: contacts(reg.email)}
+	a, err := c.Register(ctx, req, eab)
 	if err != nil {
 		return nil, fmt.Errorf("registering with %s: %w", dirURL, err)
 	}
@@ -79,8 +131,8 @@ func register(ctx context.Context, e env, st *store.Store, dirURL, caBundle, ema
 }
 
 // loadSession opens the stored account id (or the server's first one when
-// id is empty).
-func loadSession(e env, st *store.Store, dirURL, caBundle, id string) (*session, error) {
+// id is empty), first settling a key rollover a crash left unfinished.
+func loadSession(ctx context.Context, e env, st *store.Store, dirURL, caBundle, id string) (*session, error) {
 	if id == "" {
 		accts, err := st.Accounts(dirURL)
 		if err != nil {
@@ -92,7 +144,13 @@ func loadSession(e env, st *store.Store, dirURL, caBundle, id string) (*session,
 		id = accts[0].ID
 	}
 	rec, keyPEM, err := st.LoadAccount(dirURL, id)
+	if errors.Is(err, core.ErrNotFound) {
+		return nil, fmt.Errorf("account %s is gone: %w", id, errNoAccount)
+	}
 	if err != nil {
+		return nil, err
+	}
+	if keyPEM, err = settleRollover(ctx, e, st, rec, caBundle, keyPEM); err != nil {
 		return nil, err
 	}
 	key, err := decodeKey(keyPEM)
@@ -104,4 +162,34 @@ func loadSession(e env, st *store.Store, dirURL, caBundle, id string) (*session,
 		return nil, err
 	}
 	return &session{client: c, account: rec}, nil
+}
+
+// settleRollover finishes or drops a pending account key by asking the
+// server whether it knows it, and returns the key to use.
+func settleRollover(ctx context.Context, e env, st *store.Store, rec store.Account, caBundle string, keyPEM []byte) ([]byte, error) {
+	pending, err := st.PendingKey(rec.Server, rec.ID)
+	if err != nil || pending == nil {
+		return keyPEM, err
+	}
+	key, err := decodeKey(pending)
+	if err != nil {
+		return nil, fmt.Errorf("pending account key: %w", err)
+	}
+	c, err := newClient(e, rec.Server, caBundle, key, "")
+	if err != nil {
+		return nil, err
+	}
+	a, err := c.LookupAccount(ctx)
+	switch {
+	case err == nil && a.URL == rec.URL:
+		if err := st.PromotePendingKey(rec.Server, rec.ID); err != nil {
+			return nil, err
+		}
+		return pending, nil
+	case client.IsProblem(err, acme.ProblemAccountDoesNotExist):
+		return keyPEM, st.DropPendingKey(rec.Server, rec.ID)
+	case err == nil:
+		return nil, fmt.Errorf("the pending account key belongs to another account (%s); remove pending_key.pem from account %s", a.URL, rec.ID)
+	}
+	return nil, fmt.Errorf("an interrupted key rollover could not be checked with the server (%w); run mason again when it is reachable", err)
 }

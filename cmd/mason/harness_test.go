@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,7 +41,7 @@ type quarry struct {
 	tlsPort  int
 }
 
-func startQuarry(t *testing.T) *quarry {
+func startQuarry(t *testing.T, mutate ...func(*config.Config)) *quarry {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	q := &quarry{httpPort: freePort(t), tlsPort: freePort(t)}
@@ -59,6 +60,9 @@ func startQuarry(t *testing.T) *quarry {
 	cfg.VA.HTTPPort, cfg.VA.TLSPort = q.httpPort, q.tlsPort
 	cfg.VA.DNSResolver = q.dns.Addr()
 	cfg.VA.Timeout = config.Duration(5 * time.Second)
+	for _, m := range mutate {
+		m(&cfg)
+	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	q.srv, err = server.New(ctx, cfg, log)
 	if err != nil {
@@ -130,8 +134,12 @@ func (r *runner) run(args ...string) (int, string, string) {
 		stdout: &r.stdout, stderr: &r.stderr, getenv: os.Getenv, now: now,
 		rand: rand.New(rand.NewPCG(1, 2)), euid: 1000,
 	}
-	full := append([]string{args[0], "--config-dir", r.dir}, args[1:]...)
-	if args[0] != "certificates" {
+	cmd := 1
+	if (args[0] == "account" || args[0] == "schedule") && len(args) > 1 {
+		cmd = 2 // flags follow the subcommand
+	}
+	full := append(append(slices.Clone(args[:cmd]), "--config-dir", r.dir), args[cmd:]...)
+	if args[0] != "certificates" && args[0] != "delete" && !slices.Contains(args, "--server") {
 		full = append(full, "--server", r.q.srv.DirectoryURL(), "--ca-bundle", r.q.roots)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

@@ -10,13 +10,16 @@ import (
 	"time"
 )
 
-// deployHook runs an operator's command through the shell with
-// RENEWED_LINEAGE and RENEWED_DOMAINS set, as certbot does.
-func deployHook(ctx context.Context, e env, command, lineage string, domains []string) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Minute)
+// hookTimeout bounds one operator hook.
+const hookTimeout = 5 * time.Minute
+
+// runHook runs an operator's command through /bin/sh -c with extra
+// environment variables; its output goes into the error when it fails.
+func runHook(ctx context.Context, what, command string, env []string) error {
+	ctx, cancel := context.WithTimeout(ctx, hookTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "/bin/sh", "-c", command)
-	cmd.Env = append(os.Environ(), "RENEWED_LINEAGE="+lineage, "RENEWED_DOMAINS="+domainsEnv(domains))
+	cmd.Env = append(os.Environ(), env...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Run(); err != nil {
@@ -24,7 +27,17 @@ func deployHook(ctx context.Context, e env, command, lineage string, domains []s
 		if len(msg) > 200 {
 			msg = msg[:200]
 		}
-		return fmt.Errorf("the certificate was renewed but the deploy hook %q failed (%s): %w", command, msg, err)
+		return fmt.Errorf("the %s %q failed (%s): %w", what, command, msg, err)
+	}
+	return nil
+}
+
+// deployHook runs the deploy hook with RENEWED_LINEAGE and RENEWED_DOMAINS
+// set, as certbot does.
+func deployHook(ctx context.Context, command, lineage string, domains []string) error {
+	err := runHook(ctx, "deploy hook", command, []string{"RENEWED_LINEAGE=" + lineage, "RENEWED_DOMAINS=" + domainsEnv(domains)})
+	if err != nil {
+		return fmt.Errorf("the certificate was renewed but %w", err)
 	}
 	return nil
 }

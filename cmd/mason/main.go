@@ -28,10 +28,13 @@ const (
 // commands in-process with their own clock, output and environment.
 type env struct {
 	stdout, stderr io.Writer
-	getenv         func(string) string
-	now            func() time.Time
-	rand           *mrand.Rand
-	euid           int
+	// stdin answers --manual prompts; stdinTTY says a person is there.
+	stdin    io.Reader
+	stdinTTY bool
+	getenv   func(string) string
+	now      func() time.Time
+	rand     *mrand.Rand
+	euid     int
 	// lockWait bounds the wait for another run's lock (default 30s).
 	lockWait time.Duration
 }
@@ -55,12 +58,14 @@ func main() {
 	var seed [16]byte
 	_, _ = rand.Read(seed[:])
 	e := env{
-		stdout: os.Stdout,
-		stderr: os.Stderr,
-		getenv: os.Getenv,
-		now:    time.Now,
-		rand:   mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
-		euid:   os.Geteuid(),
+		stdout:   os.Stdout,
+		stdin:    os.Stdin,
+		stdinTTY: isTerminal(os.Stdin),
+		stderr:   os.Stderr,
+		getenv:   os.Getenv,
+		now:      time.Now,
+		rand:     mrand.New(mrand.NewPCG(binary.LittleEndian.Uint64(seed[:8]), binary.LittleEndian.Uint64(seed[8:]))),
+		euid:     os.Geteuid(),
 	}
 	code := run(ctx, e, os.Args[1:])
 	stop()
@@ -80,6 +85,9 @@ func commands() []command {
 		{"renew", "renew certificates that are due", runRenew},
 		{"revoke", "revoke a certificate", runRevoke},
 		{"certificates", "list certificates", runCertificates},
+		{"delete", "delete a certificate's files and renewal config", runDelete},
+		{"account", "show, update, deactivate or roll over the account (subcommands)", runAccount},
+		{"schedule", "install or remove a systemd timer or cron entry running renew", runSchedule},
 	}
 }
 
@@ -106,4 +114,10 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nrun 'mason COMMAND -h' for a command's flags.")
+}
+
+// isTerminal reports whether f is a character device, as a terminal is.
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

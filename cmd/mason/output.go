@@ -63,6 +63,8 @@ func hint(err error) string {
 		return "; check --server and that the server is reachable."
 	case client.IsProblem(err, acme.ProblemRateLimited):
 		return "; the CA is rate limiting, try again later."
+	case client.IsProblem(err, acme.ProblemExternalAccountRequired):
+		return "; this CA requires --eab-kid and --eab-hmac-key from its operator."
 	}
 	return "."
 }

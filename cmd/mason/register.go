@@ -7,18 +7,19 @@ import (
 
 func runRegister(ctx context.Context, e env, args []string) int {
 	var c common
-	var email string
-	var agree bool
+	var reg registration
 	fs := flagSet(e, "register")
 	c.bind(fs)
-	fs.StringVar(&email, "email", "", "contact address for the CA's expiry and policy mail")
-	fs.BoolVar(&agree, "agree-tos", false, "agree to the CA's terms of service")
+	reg.bind(fs)
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
 	o := c.out(e)
-	if !agree {
+	if !reg.agree {
 		return o.usageErr("registering needs --agree-tos: read the CA's terms of service first.")
+	}
+	if _, err := reg.eab(); err != nil {
+		return o.usageErr("%v.", err)
 	}
 	dirURL, err := serverURL(c.server)
 	if err != nil {
@@ -33,14 +34,14 @@ func runRegister(ctx context.Context, e env, args []string) int {
 		return o.fail(err)
 	}
 	defer unlock()
-	if s, err := loadSession(e, st, dirURL, c.caBundle, ""); err == nil {
+	if s, err := loadSession(ctx, e, st, dirURL, c.caBundle, ""); err == nil {
 		o.step("Account already registered: %s", s.account.URL)
 		o.result(s.account)
 		return exitOK
 	} else if !errors.Is(err, errNoAccount) {
 		return o.fail(err)
 	}
-	s, err := register(ctx, e, st, dirURL, c.caBundle, email, o)
+	s, err := register(ctx, e, st, dirURL, c.caBundle, reg, o)
 	if err != nil {
 		return o.fail(err)
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -15,29 +16,47 @@ import (
 type renewResult struct {
 	Name    string `json:"name"`
 	Renewed bool   `json:"renewed"`
+	DryRun  bool   `json:"dry_run,omitempty"`
 	Reason  string `json:"reason,omitempty"`
 	NextAt  string `json:"next_check,omitempty"`
 	Error   string `json:"error,omitempty"`
 	Saved   *saved `json:"saved,omitempty"`
 }
 
+// renewRun is one `mason renew`: its flags and the once-per-run hooks.
+type renewRun struct {
+	e                 env
+	st                *store.Store
+	o                 out
+	force, dryRun     bool
+	deployHook        string
+	preHook, postHook string
+	preRan            bool
+	preErr            error
+}
+
 func runRenew(ctx context.Context, e env, args []string) int {
 	var c common
-	var certName, deployHook string
-	var force bool
+	var certName string
+	rr := renewRun{e: e}
 	fs := flagSet(e, "renew")
 	c.bind(fs)
 	fs.StringVar(&certName, "cert-name", "", "renew only this lineage")
-	fs.BoolVar(&force, "force-renewal", false, "renew now even if not due, ignoring back-off")
-	fs.StringVar(&deployHook, "deploy-hook", "", "command run after each renewal (overrides the saved one)")
+	fs.BoolVar(&rr.force, "force-renewal", false, "renew now even if not due, ignoring back-off")
+	fs.BoolVar(&rr.dryRun, "dry-run", false, "run the renewals (Let's Encrypt: against staging) but save nothing and run no deploy hook")
+	fs.StringVar(&rr.deployHook, "deploy-hook", "", "command run after each renewal (overrides the saved one)")
+	fs.StringVar(&rr.preHook, "pre-hook", "", "command run once before the first renewal, only if one is due")
+	fs.StringVar(&rr.postHook, "post-hook", "", "command run once after the renewals, only if the pre-hook's turn came")
 	if code, ok := parse(fs, args); !ok {
 		return code
 	}
-	o := c.out(e)
+	rr.o = c.out(e)
+	o := rr.o
 	st, err := openStore(e, c)
 	if err != nil {
 		return o.fail(err)
 	}
+	rr.st = st
 	unlock, err := e.lock(ctx, st)
 	if err != nil {
 		return o.fail(err)
@@ -55,29 +74,52 @@ func runRenew(ctx context.Context, e env, args []string) int {
 	results := []renewResult{}
 	failed := 0
 	for _, name := range names {
-		res := renewOne(ctx, e, st, name, force, deployHook, o)
+		res := rr.renewOne(ctx, name)
 		if res.Error != "" {
 			failed++
 			fmt.Fprintf(e.stderr, "mason: %s: %s\n", name, res.Error)
 		}
 		results = append(results, res)
 	}
+	postFailed := false
+	if rr.preRan && rr.postHook != "" {
+		if err := runHook(ctx, "post-hook", rr.postHook, nil); err != nil {
+			postFailed = true
+			fmt.Fprintf(e.stderr, "mason: %v\n", err)
+		} else {
+			o.step("Post-hook ran")
+		}
+	}
 	o.result(results)
 	switch {
 	case failed > 0 && failed == len(names) && certName != "":
 		return exitFailed
-	case failed > 0:
+	case failed > 0 || postFailed:
 		return exitPartial
 	}
 	return exitOK
 }
 
+// due runs the pre-hook the first time a lineage is due in this run.
+func (rr *renewRun) due(ctx context.Context) error {
+	if !rr.preRan {
+		rr.preRan = true
+		if rr.preHook != "" {
+			if rr.preErr = runHook(ctx, "pre-hook", rr.preHook, nil); rr.preErr == nil {
+				rr.o.step("Pre-hook ran")
+			}
+		}
+	}
+	return rr.preErr
+}
+
 // renewOne renews one lineage if due; its failure is recorded in its state
 // and never stops the others.
-func renewOne(ctx context.Context, e env, st *store.Store, name string, force bool, hook string, o out) renewResult {
-	res := renewResult{Name: name}
+func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
+	e, st, o := rr.e, rr.st, rr.o
+	res := renewResult{Name: name, DryRun: rr.dryRun}
 	fail := func(err error) renewResult { res.Error = err.Error(); return res }
-	r, err := st.LoadRenewal(name)
+	r, err := loadLineage(st, name)
 	if err != nil {
 		return fail(err)
 	}
@@ -92,7 +134,14 @@ func renewOne(ctx context.Context, e env, st *store.Store, name string, force bo
 	if err != nil {
 		return fail(fmt.Errorf("reading live certificate: %w", err))
 	}
-	s, err := loadSession(e, st, r.Server, r.CABundle, r.Account)
+	s, err := loadSession(ctx, e, st, r.Server, r.CABundle, r.Account)
+	if errors.Is(err, errNoAccount) {
+		// The lineage's account was deactivated or removed; another
+		// account for the same server renews it and is saved with it.
+		if s, err = loadSession(ctx, e, st, r.Server, r.CABundle, ""); err == nil {
+			r.Account = s.account.ID
+		}
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -103,7 +152,7 @@ func renewOne(ctx context.Context, e env, st *store.Store, name string, force bo
 	ari, replaces := renewalInfo(ctx, s.client, leaf)
 	d := renew.Decide(renew.Input{
 		Now: e.now(), Cert: renew.Cert{NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter},
-		ARI: ari, State: state, Force: force,
+		ARI: ari, State: state, Force: rr.force || rr.dryRun,
 	}, e.rand)
 	res.Reason = d.Reason
 	if !d.Renew {
@@ -114,8 +163,18 @@ func renewOne(ctx context.Context, e env, st *store.Store, name string, force bo
 		}
 		return res
 	}
+	if err := rr.due(ctx); err != nil {
+		return fail(fmt.Errorf("not renewed: %w", err))
+	}
+	opts := orderOpts{replaces: replaces}
+	if r.ReuseKey {
+		opts.key = files.PrivKey
+	}
+	if rr.dryRun {
+		return rr.dryRunOne(ctx, s, name, r, opts, res)
+	}
 	o.step("%s: renewing (%s)", name, d.Reason)
-	sv, err := issueAndSave(ctx, st, s, name, r, replaces, o)
+	sv, err := issueAndSave(ctx, e, st, s, name, r, opts, o)
 	if err != nil {
 		_ = st.SaveState(name, d.State.Failed(e.now(), err))
 		return fail(err)
@@ -124,11 +183,12 @@ func renewOne(ctx context.Context, e env, st *store.Store, name string, force bo
 	if err := st.SaveState(name, d.State.Succeeded()); err != nil {
 		return fail(err)
 	}
+	hook := rr.deployHook
 	if hook == "" {
 		hook = r.DeployHook
 	}
 	if hook != "" {
-		if err := deployHook(ctx, e, hook, st.LineageDir(name), r.Domains); err != nil {
+		if err := deployHook(ctx, hook, st.LineageDir(name), r.Domains); err != nil {
 			return fail(err)
 		}
 		o.step("%s: deploy hook ran", name)
@@ -136,17 +196,45 @@ func renewOne(ctx context.Context, e env, st *store.Store, name string, force bo
 	return res
 }
 
-// renewalInfo asks for the ARI window; no ARI (or a failure to get it)
-// falls back to the lifetime rule.
+// dryRunOne renews against staging (for Let's Encrypt) or the lineage's
+// own server and keeps nothing: no version, no state, no deploy hook.
+func (rr *renewRun) dryRunOne(ctx context.Context, s *session, name string, r store.Renewal, opts orderOpts, res renewResult) renewResult {
+	opts.replaces = "" // a throwaway order must not mark the live certificate replaced
+	if r.Server == letsEncrypt {
+		var err error
+		r.Server = letsEncryptStaging
+		if s, err = loadSession(ctx, rr.e, rr.st, r.Server, r.CABundle, ""); err != nil {
+			if errors.Is(err, errNoAccount) {
+				err = errors.New("dry runs of Let's Encrypt lineages use staging, where there is no account; run 'mason register --server letsencrypt-staging --agree-tos'")
+			}
+			res.Error = err.Error()
+			return res
+		}
+	}
+	rr.o.step("%s: dry run against %s", name, r.Server)
+	if _, err := obtain(ctx, rr.e, s, r, opts, rr.o); err != nil {
+		res.Error = fmt.Sprintf("dry run failed: %v", err)
+		return res
+	}
+	rr.o.step("%s: dry run succeeded; nothing was saved", name)
+	return res
+}
+
+// renewalInfo asks for the ARI window. When the directory lists
+// renewalInfo the new order names the certificate it replaces, even if this
+// one fetch failed; without ARI (or a window) the lifetime rule decides.
 func renewalInfo(ctx context.Context, c *client.Client, leaf *x509.Certificate) (*renew.Window, string) {
-	info, _, err := c.RenewalInfo(ctx, leaf)
-	if err != nil {
-		// core.ErrNotFound: no ARI offered; other errors: fall back too.
+	dir, err := c.Directory(ctx)
+	if err != nil || dir.RenewalInfo == "" {
 		return nil, ""
 	}
 	id, err := client.ARICertID(leaf)
 	if err != nil {
 		return nil, ""
+	}
+	info, _, err := c.RenewalInfo(ctx, leaf)
+	if err != nil {
+		return nil, id
 	}
 	return &renew.Window{Start: info.SuggestedWindow.Start, End: info.SuggestedWindow.End}, id
 }

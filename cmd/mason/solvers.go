@@ -2,22 +2,30 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
 	"strconv"
 
+	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/client/solver"
 	"github.com/quarry-ca/quarry/client/store"
 )
 
 // openSolver builds the solver a renewal config names; close releases any
-// listener it opened.
-func openSolver(ctx context.Context, r store.Renewal) (s solver.Solver, close func(), err error) {
+// listener it opened. interactive says --manual may prompt on stdin.
+func openSolver(ctx context.Context, e env, r store.Renewal, interactive bool) (s solver.Solver, close func(), err error) {
 	nop := func() {}
 	switch r.Authenticator {
 	case store.AuthWebroot:
-		return solver.NewWebroot(r.Webroot), nop, nil
+		roots, def := r.WebrootMap, r.Webroot
+		return &solver.Webroot{Root: func(d string) string {
+			if root := roots[d]; root != "" {
+				return root
+			}
+			return def
+		}}, nop, nil
 	case store.AuthStandalone:
 		h, err := solver.ListenHTTP(ctx, net.JoinHostPort("", strconv.Itoa(portOr(r.HTTPPort, 80))))
 		if err != nil {
@@ -34,6 +42,16 @@ func openSolver(ctx context.Context, r store.Renewal) (s solver.Solver, close fu
 		return &solver.RFC2136{Server: r.DNSServer, TSIGName: r.TSIGKeyName, TSIGSecret: r.TSIGSecret, Alias: r.Alias}, nop, nil
 	case store.AuthDNSHook:
 		return &solver.Hook{Path: r.DNSHook, Alias: r.Alias, Resolver: r.DNSResolver}, nop, nil
+	case store.AuthManual:
+		m := &solver.Manual{Challenge: acme.ChallengeType(r.ManualChallenge), AuthHook: r.ManualAuthHook,
+			CleanupHook: r.ManualCleanupHook, AllDomains: r.Domains}
+		if m.AuthHook == "" {
+			if !interactive || e.stdin == nil {
+				return nil, nil, errors.New("--manual without --manual-auth-hook needs a person at a terminal; add --manual-auth-hook to run unattended")
+			}
+			m.Prompt, m.Input = e.stdout, e.stdin
+		}
+		return m, nop, nil
 	}
 	return nil, nil, fmt.Errorf("unknown authenticator %q", r.Authenticator)
 }

@@ -50,7 +50,7 @@ type issuer struct {
 }
 
 func newCA(cfg Config, b *builder, nodes []node, log *slog.Logger) (*CA, error) {
-	lnt, err := newLinter(cfg.LintAllowWarn)
+	lnt, err := newLinter(cfg.Profiles)
 	if err != nil {
 		return nil, err
 	}

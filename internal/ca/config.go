@@ -17,9 +17,6 @@ const (
 	KeyRSA   = "rsa"
 )
 
-// ProfileClassic is the only profile for now; "" means it too.
-const ProfileClassic = "classic"
-
 // Config says where the hierarchy lives and how certificates are shaped.
 // Zero values take the defaults documented on each field.
 type Config struct {
@@ -31,8 +28,10 @@ type Config struct {
 
 	RootValidity         time.Duration // default 20 years
 	IntermediateValidity time.Duration // default 5 years
-	LeafValidity         time.Duration // default 90 days
-	Backdate             time.Duration // default 1h
+	// LeafValidity is the classic profile's lifetime when Profiles is
+	// empty; default 90 days.
+	LeafValidity time.Duration
+	Backdate     time.Duration // default 1h
 
 	// IssuerBaseURL is the plain-HTTP base of the AIA caIssuers and CRL
 	// URLs, e.g. "http://127.0.0.1:4002"; default that.
@@ -43,8 +42,11 @@ type Config struct {
 	// OCSP turns the OCSP responder's URL and signing on; off by default.
 	OCSP OCSPConfig
 
-	// LintAllowWarn lists zlint warnings that do not block issuance, name →
-	// reason. nil means DefaultLintAllowWarn; an empty map allows none.
+	// Profiles are the certificate profiles, the default first; empty
+	// means DefaultProfiles (see defaultProfiles).
+	Profiles []Profile
+	// LintAllowWarn, when not nil and Profiles is empty, replaces the
+	// classic profile's warning allow-list; an empty map allows none.
 	LintAllowWarn map[string]string
 	// PrivateNames drops the lints that check names against the public DNS
 	// and public IP ranges (for the private and dev policy modes, where
@@ -60,19 +62,9 @@ type Names struct {
 	RootECDSA, RootRSA, IntermediateECDSA, IntermediateRSA string
 }
 
-// DefaultLintAllowWarn is the warning allow-list of the classic profile.
-func DefaultLintAllowWarn() map[string]string {
-	return map[string]string{
-		"w_subject_common_name_included":                          "the classic profile keeps a CN for old clients, as the CA/B BRs permit",
-		"w_ext_subject_key_identifier_not_recommended_subscriber": "RFC 5280 says SHOULD include a subject key identifier; the BRs only do not recommend it",
-		"w_sub_cert_aia_contains_internal_names":                  "the issuer URL is operator-chosen and is a loopback or LAN address in local deployments",
-	}
-}
-
 const (
 	defaultRootValidity         = 20 * 365 * 24 * time.Hour
 	defaultIntermediateValidity = 5 * 365 * 24 * time.Hour
-	defaultLeafValidity         = 90 * 24 * time.Hour
 	defaultBackdate             = time.Hour
 	defaultIssuerBaseURL        = "http://127.0.0.1:4002"
 	defaultCRLShards            = 16
@@ -90,7 +82,6 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	def(&cfg.RootValidity, defaultRootValidity)
 	def(&cfg.IntermediateValidity, defaultIntermediateValidity)
-	def(&cfg.LeafValidity, defaultLeafValidity)
 	def(&cfg.Backdate, defaultBackdate)
 	if cfg.Organization == "" {
 		cfg.Organization = "Quarry"
@@ -106,9 +97,7 @@ func (cfg Config) withDefaults() (Config, error) {
 		cfg.CRLShards = defaultCRLShards
 	}
 	cfg.OCSP = cfg.OCSP.withDefaults()
-	if cfg.LintAllowWarn == nil {
-		cfg.LintAllowWarn = DefaultLintAllowWarn()
-	}
+	cfg.defaultProfiles()
 	if cfg.Clock == nil {
 		cfg.Clock = time.Now
 	}
@@ -148,6 +137,9 @@ func (cfg Config) validate() error {
 	}
 	if cfg.IntermediateValidity <= cfg.LeafValidity || cfg.RootValidity < cfg.IntermediateValidity {
 		return bad("validities must nest: root ≥ intermediate > leaf")
+	}
+	if err := cfg.validateProfiles(); err != nil {
+		return bad("%s", err)
 	}
 	if cfg.CRLShards < 1 || cfg.CRLShards > 1024 {
 		return bad("CRLShards must be within 1..1024, got %d", cfg.CRLShards)

@@ -333,7 +333,7 @@ func TestCACertificatesPassLints(t *testing.T) {
 	}
 	for _, id := range []string{idRootECDSA, idIntECDSA} {
 		cert, _ := c.IssuerCertificate(id)
-		blocking, _, err := c.linter.check(cert.Raw, false)
+		blocking, _, err := c.linter.check(cert.Raw, false, DefaultLintAllowWarn())
 		if err != nil || len(blocking) > 0 {
 			t.Errorf("%s lints: got %v (err %v), want none", id, lintNames(blocking), err)
 		}

@@ -26,8 +26,17 @@ type Issued struct {
 }
 
 // Issue is prepare → lint → sign, and the only public way to sign a leaf.
+// The profile decides the certificate's shape; IP addresses only go into
+// a profile that allows them.
 func (c *CA) Issue(ctx context.Context, req IssueRequest) (*Issued, error) {
-	tok, err := c.prepare(ctx, req, c.cfg.PrivateNames)
+	prof, err := c.cfg.profileFor(req.Profile)
+	if err != nil {
+		return nil, err
+	}
+	if len(req.IPs) > 0 && !prof.AllowIP {
+		return nil, core.Errorf(core.ErrRejectedIdentifier, "the %s profile does not allow IP addresses", prof.Name)
+	}
+	tok, err := c.prepare(ctx, req, prof, c.cfg.PrivateNames)
 	if err != nil {
 		return nil, err
 	}
@@ -63,13 +72,13 @@ func (t *issuanceToken) redeem(c *CA) (*x509.Certificate, error) {
 
 // prepare builds the leaf template, signs a copy with the issuer's
 // throwaway key, lints it, and returns a token for sign if nothing blocks.
-func (c *CA) prepare(ctx context.Context, req IssueRequest, privateNames bool) (*issuanceToken, error) {
-	chk, err := checkRequest(req)
+func (c *CA) prepare(ctx context.Context, req IssueRequest, prof Profile, privateNames bool) (*issuanceToken, error) {
+	chk, err := checkRequest(req, prof)
 	if err != nil {
 		return nil, err
 	}
 	iss := c.issuerFor(chk.spec)
-	tmpl, err := c.leafTemplate(chk, req.PublicKey, iss)
+	tmpl, err := c.leafTemplate(chk, prof, req.PublicKey, iss)
 	if err != nil {
 		return nil, err
 	}
@@ -80,17 +89,17 @@ func (c *CA) prepare(ctx context.Context, req IssueRequest, privateNames bool) (
 	if err != nil {
 		return nil, internalError{fmt.Errorf("signing the lint certificate: %w", err)}
 	}
-	failures, allowed, err := c.linter.check(lintDER, privateNames)
+	failures, allowed, err := c.linter.check(lintDER, privateNames, prof.LintAllowWarn)
 	if err != nil {
 		return nil, internalError{err}
 	}
 	if len(allowed) > 0 {
 		c.log.DebugContext(ctx, "allowed lint warnings", slog.String("serial", serialHex(tmpl.SerialNumber)),
-			slog.String("lints", strings.Join(allowed, ",")))
+			slog.String("profile", prof.Name), slog.String("lints", strings.Join(allowed, ",")))
 	}
 	if len(failures) > 0 {
 		attrs := []slog.Attr{slog.String("issuer", iss.id), slog.String("serial", serialHex(tmpl.SerialNumber)),
-			slog.String("lints", lintNames(failures))}
+			slog.String("profile", prof.Name), slog.String("lints", lintNames(failures))}
 		for _, f := range failures {
 			attrs = append(attrs, slog.String(f.name, fmt.Sprintf("%s: %s", f.status, f.details)))
 		}

@@ -3,14 +3,16 @@ package ca
 import (
 	"crypto"
 	"crypto/x509"
+	"slices"
 	"time"
 
 	"github.com/quarry-ca/quarry/internal/core"
 )
 
-// leafTemplate is the classic profile: serverAuth only, DV policy, AIA
-// caIssuers and a sharded CRL distribution point, CN only when asked for.
-func (c *CA) leafTemplate(req *checked, pub crypto.PublicKey, iss *issuer) (*x509.Certificate, error) {
+// leafTemplate shapes a leaf by its profile (lifetime, CN, EKU); every
+// profile has the DV policy, AIA caIssuers and a sharded CRL distribution
+// point.
+func (c *CA) leafTemplate(req *checked, prof Profile, pub crypto.PublicKey, iss *issuer) (*x509.Certificate, error) {
 	serial, err := newSerial(c.cfg.Rand)
 	if err != nil {
 		return nil, err
@@ -20,7 +22,7 @@ func (c *CA) leafTemplate(req *checked, pub crypto.PublicKey, iss *issuer) (*x50
 		return nil, core.Errorf(core.ErrBadPublicKey, "%s", err)
 	}
 	notBefore := c.cfg.Clock().Add(-c.cfg.Backdate).UTC().Truncate(time.Second)
-	notAfter := notBefore.Add(c.cfg.LeafValidity - time.Second)
+	notAfter := notBefore.Add(prof.Validity - time.Second)
 	if notAfter.After(iss.cert.NotAfter) {
 		return nil, core.Errorf(core.ErrServerInternal, "issuer %s expires before a new certificate would", iss.id)
 	}
@@ -36,7 +38,7 @@ func (c *CA) leafTemplate(req *checked, pub crypto.PublicKey, iss *issuer) (*x50
 		DNSNames:              req.dnsNames,
 		IPAddresses:           req.ips,
 		KeyUsage:              usage,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           slices.Clone(prof.ExtKeyUsage),
 		BasicConstraintsValid: true,
 		IsCA:                  false,
 		SubjectKeyId:          ski,

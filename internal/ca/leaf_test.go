@@ -31,26 +31,28 @@ func TestLeafFields(t *testing.T) {
 		wantIssuer string
 		wantSigAlg x509.SignatureAlgorithm
 		wantKU     x509.KeyUsage
+		profile    string
+		lifetime   time.Duration
 	}{
 		{"ECDSA with CN", ecKey(t, elliptic.P256()), []string{"example.com", "www.example.com"}, nil, "www.example.com",
-			"e1", x509.ECDSAWithSHA256, x509.KeyUsageDigitalSignature},
+			"e1", x509.ECDSAWithSHA256, x509.KeyUsageDigitalSignature, "", 90 * 24 * time.Hour},
 		{"ECDSA P-384 without CN", ecKey(t, elliptic.P384()), []string{"example.org"}, nil, "",
-			"e1", x509.ECDSAWithSHA256, x509.KeyUsageDigitalSignature},
+			"e1", x509.ECDSAWithSHA256, x509.KeyUsageDigitalSignature, "tlsserver", 45 * 24 * time.Hour},
 		{"RSA without CN", rsaKey(t, 2048), []string{"example.net"}, nil, "",
-			"r1", x509.SHA256WithRSA, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment},
-		{"RSA with IP and CN", rsaKey(t, 3072), []string{"example.net"}, []net.IP{net.ParseIP("192.0.2.7")}, "example.net",
-			"r1", x509.SHA256WithRSA, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment},
+			"r1", x509.SHA256WithRSA, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, "classic", 90 * 24 * time.Hour},
+		{"RSA with IP, shortlived", rsaKey(t, 3072), []string{"example.net"}, []net.IP{net.ParseIP("192.0.2.7")}, "",
+			"r1", x509.SHA256WithRSA, x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, "shortlived", 160 * time.Hour},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c.cfg.PrivateNames = tt.ips != nil // 192.0.2.0/24 is reserved documentation space
-			iss, cert := mustIssue(t, c, IssueRequest{PublicKey: tt.key.Public(), DNSNames: tt.dnsNames, IPs: tt.ips, CommonName: tt.cn})
+			iss, cert := mustIssue(t, c, IssueRequest{PublicKey: tt.key.Public(), DNSNames: tt.dnsNames, IPs: tt.ips, CommonName: tt.cn, Profile: tt.profile})
 			issuer, _ := c.IssuerCertificate(tt.wantIssuer)
 			if iss.IssuerID != tt.wantIssuer {
 				t.Fatalf("issuer: got %s, want %s", iss.IssuerID, tt.wantIssuer)
 			}
 			checkLeafIdentity(t, iss, cert, tt.dnsNames, tt.ips, tt.cn)
-			checkLeafValidity(t, iss, cert, now)
+			checkLeafValidity(t, iss, cert, now, tt.lifetime)
 			checkLeafExtensions(t, cert, issuer, tt.wantIssuer, tt.wantKU)
 			if cert.SignatureAlgorithm != tt.wantSigAlg {
 				t.Errorf("signature algorithm: got %v, want %v", cert.SignatureAlgorithm, tt.wantSigAlg)
@@ -90,10 +92,10 @@ func checkLeafIdentity(t *testing.T, iss *Issued, cert *x509.Certificate, dns []
 	}
 }
 
-func checkLeafValidity(t *testing.T, iss *Issued, cert *x509.Certificate, now time.Time) {
+func checkLeafValidity(t *testing.T, iss *Issued, cert *x509.Certificate, now time.Time, lifetime time.Duration) {
 	t.Helper()
 	wantNB := now.Add(-time.Hour)
-	wantNA := wantNB.Add(90*24*time.Hour - time.Second)
+	wantNA := wantNB.Add(lifetime - time.Second)
 	if !cert.NotBefore.Equal(wantNB) || !iss.NotBefore.Equal(wantNB) {
 		t.Errorf("NotBefore: got %v (Issued %v), want %v", cert.NotBefore, iss.NotBefore, wantNB)
 	}
@@ -156,12 +158,13 @@ func TestIssueRequestErrors(t *testing.T) {
 		req      IssueRequest
 		wantKind core.Kind
 	}{
-		{"unknown profile", IssueRequest{PublicKey: key, DNSNames: []string{"example.com"}, Profile: "shortlived"}, core.ErrInvalidProfile},
+		{"unknown profile", IssueRequest{PublicKey: key, DNSNames: []string{"example.com"}, Profile: "nosuch"}, core.ErrInvalidProfile},
+		{"IP under classic", IssueRequest{PublicKey: key, IPs: []net.IP{net.ParseIP("93.184.215.14")}}, core.ErrRejectedIdentifier},
 		{"no public key", IssueRequest{DNSNames: []string{"example.com"}}, core.ErrBadPublicKey},
 		{"Ed25519 key", IssueRequest{PublicKey: edKey.Public(), DNSNames: []string{"example.com"}}, core.ErrBadPublicKey},
 		{"no names", IssueRequest{PublicKey: key}, core.ErrMalformed},
 		{"empty DNS name", IssueRequest{PublicKey: key, DNSNames: []string{""}}, core.ErrMalformed},
-		{"bad IP", IssueRequest{PublicKey: key, DNSNames: []string{"example.com"}, IPs: []net.IP{{1, 2, 3}}}, core.ErrMalformed},
+		{"bad IP", IssueRequest{PublicKey: key, DNSNames: []string{"example.com"}, IPs: []net.IP{{1, 2, 3}}, Profile: "shortlived"}, core.ErrMalformed},
 		{"CN not a SAN", IssueRequest{PublicKey: key, DNSNames: []string{"example.com"}, CommonName: "example.org"}, core.ErrBadCSR},
 		{"CN too long", IssueRequest{PublicKey: key, DNSNames: []string{strings.Repeat("a", 61) + ".com"},
 			CommonName: strings.Repeat("a", 61) + ".com"}, core.ErrBadCSR},
@@ -191,8 +194,10 @@ func TestIssueRequestAccepted(t *testing.T) {
 			[]string{"example.com", "a.example.com"}, ""},
 		{"CN of another case takes the SAN's spelling", IssueRequest{PublicKey: key, DNSNames: []string{"example.com"}, CommonName: "Example.COM"},
 			[]string{"example.com"}, "example.com"},
-		{"IP as CN", IssueRequest{PublicKey: key, IPs: []net.IP{net.ParseIP("93.184.215.14")}, CommonName: "93.184.215.14"},
-			nil, "93.184.215.14"},
+		{"IP under shortlived, CN dropped", IssueRequest{PublicKey: key, IPs: []net.IP{net.ParseIP("93.184.215.14")},
+			CommonName: "93.184.215.14", Profile: "shortlived"}, nil, ""},
+		{"tlsserver drops the CN", IssueRequest{PublicKey: key, DNSNames: []string{"example.com"}, CommonName: "example.com",
+			Profile: "tlsserver"}, []string{"example.com"}, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

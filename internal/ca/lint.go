@@ -40,14 +40,17 @@ func lintsPublicNames() []string {
 // certificate would cost more than linting.
 type linter struct {
 	public, private lint.Registry
-	allowWarn       map[string]string
 }
 
-func newLinter(allowWarn map[string]string) (*linter, error) {
+// newLinter builds the registries and refuses allow-lists that name lints
+// zlint does not have: a typo would silently allow nothing.
+func newLinter(profiles []Profile) (*linter, error) {
 	global := lint.GlobalRegistry()
-	for name := range allowWarn {
-		if global.CertificateLints().ByName(name) == nil {
-			return nil, fmt.Errorf("lint allow-list names unknown lint %q", name)
+	for _, p := range profiles {
+		for name := range p.LintAllowWarn {
+			if global.CertificateLints().ByName(name) == nil {
+				return nil, fmt.Errorf("profile %s: lint allow-list names unknown lint %q", p.Name, name)
+			}
 		}
 	}
 	public, err := global.Filter(lint.FilterOptions{IncludeSources: lintSources(), ExcludeNames: lintsExcluded()})
@@ -60,7 +63,7 @@ func newLinter(allowWarn map[string]string) (*linter, error) {
 	if err != nil {
 		return nil, fmt.Errorf("building private-names lint registry: %w", err)
 	}
-	return &linter{public: public, private: private, allowWarn: allowWarn}, nil
+	return &linter{public: public, private: private}, nil
 }
 
 // lintFailure is one lint that blocks issuance.
@@ -71,9 +74,9 @@ type lintFailure struct {
 }
 
 // check lints a DER certificate and returns the lints that block it
-// (every Error and Fatal, and every Warn not on the allow-list) and the
-// allowed warnings that fired.
-func (l *linter) check(der []byte, privateNames bool) (blocking []lintFailure, allowed []string, err error) {
+// (every Error and Fatal, and every Warn not on the profile's allow-list)
+// and the allowed warnings that fired.
+func (l *linter) check(der []byte, privateNames bool, allowWarn map[string]string) (blocking []lintFailure, allowed []string, err error) {
 	cert, err := zx509.ParseCertificate(der)
 	if err != nil {
 		return nil, nil, fmt.Errorf("parsing the lint certificate: %w", err)
@@ -83,7 +86,7 @@ func (l *linter) check(der []byte, privateNames bool) (blocking []lintFailure, a
 		reg = l.private
 	}
 	for name, res := range zlint.LintCertificateEx(cert, reg).Results {
-		_, ok := l.allowWarn[name]
+		_, ok := allowWarn[name]
 		switch {
 		case res.Status == lint.Warn && ok:
 			allowed = append(allowed, name)

@@ -104,6 +104,9 @@ func TestPrivateNames(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			req := IssueRequest{PublicKey: ecKey(t, elliptic.P256()).Public(), DNSNames: tt.dns, IPs: tt.ips}
+			if tt.ips != nil {
+				req.Profile = ProfileShortLived
+			}
 			c.cfg.PrivateNames = false
 			_, err := c.Issue(context.Background(), req)
 			if gotPub := err == nil; gotPub != tt.wantInPub || (err != nil && !strings.Contains(err.Error(), tt.wantLint)) {
@@ -143,7 +146,7 @@ func TestLintRegistryRestricted(t *testing.T) {
 func TestLintedIsSigned(t *testing.T) {
 	// What the linter saw and what was signed share one tbsCertificate.
 	c := shared(t)
-	tok, err := c.prepare(context.Background(), IssueRequest{PublicKey: ecKey(t, elliptic.P256()).Public(), DNSNames: []string{"example.com"}}, false)
+	tok, err := c.prepare(context.Background(), IssueRequest{PublicKey: ecKey(t, elliptic.P256()).Public(), DNSNames: []string{"example.com"}}, c.cfg.Profiles[0], false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,7 +114,7 @@ func (c *CA) issueOCSPResponder(iss *issuer, now time.Time) (*ocspResponder, err
 	if err != nil {
 		return nil, internalError{fmt.Errorf("signing the lint copy of the OCSP responder certificate: %w", err)}
 	}
-	failures, _, err := c.linter.check(lintDER, true)
+	failures, _, err := c.linter.check(lintDER, true, nil)
 	if err != nil {
 		return nil, internalError{err}
 	}

@@ -17,7 +17,7 @@ type IssueRequest struct {
 	DNSNames   []string
 	IPs        []net.IP
 	CommonName string // "" = none; else one of the names
-	Profile    string // "" or ProfileClassic
+	Profile    string // a configured profile's name; "" is the default
 }
 
 // checked is an IssueRequest that passed checkRequest, names de-duplicated.
@@ -28,9 +28,11 @@ type checked struct {
 	cn       string
 }
 
-func checkRequest(req IssueRequest) (*checked, error) {
-	if req.Profile != "" && req.Profile != ProfileClassic {
-		return nil, core.Errorf(core.ErrInvalidProfile, "unknown certificate profile %q", req.Profile)
+// checkRequest checks req against the profile it will be issued under. A
+// profile without a CN drops the requested one: the name is in the SAN.
+func checkRequest(req IssueRequest, prof Profile) (*checked, error) {
+	if !prof.CommonName {
+		req.CommonName = ""
 	}
 	if req.PublicKey == nil {
 		return nil, core.Errorf(core.ErrBadPublicKey, "no public key")

@@ -91,7 +91,7 @@ func (c *CA) issueServerCert(ctx context.Context, dir string, names []string) (t
 	}
 	// The API's own names are loopback addresses and local host names as
 	// often as public ones, so the public-names lints do not apply.
-	tok, err := c.prepare(ctx, req, true)
+	tok, err := c.prepare(ctx, req, c.serverProfile(), true)
 	if err != nil {
 		return tls.Certificate{}, err
 	}
@@ -150,4 +150,15 @@ func leafNames(leaf *x509.Certificate) []string {
 	}
 	slices.Sort(out)
 	return slices.Compact(out)
+}
+
+// serverProfile shapes the API's own certificate: the classic lifetime,
+// since it is renewed only at start, whatever the default profile is.
+func (c *CA) serverProfile() Profile {
+	p, ok := ProfileNamed(c.cfg.Profiles, ProfileClassic)
+	if !ok {
+		p = c.cfg.Profiles[0]
+	}
+	p.AllowIP = true
+	return p
 }

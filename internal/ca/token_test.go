@@ -78,7 +78,7 @@ func TestTokenRacingSigners(t *testing.T) {
 
 func mustPrepare(t *testing.T, c *CA, req IssueRequest) *issuanceToken {
 	t.Helper()
-	tok, err := c.prepare(context.Background(), req, false)
+	tok, err := c.prepare(context.Background(), req, c.cfg.Profiles[0], false)
 	if err != nil {
 		t.Fatalf("prepare: %v", err)
 	}

@@ -78,12 +78,14 @@ type Config struct {
 	CA        CA       `yaml:"ca"`
 	Policy    Policy   `yaml:"policy"`
 	Orders    Orders   `yaml:"orders"`
+	Profiles  Profiles `yaml:"profiles"`
 	CRL       CRL      `yaml:"crl"`
 	OCSP      OCSP     `yaml:"ocsp"`
 	Log       Log      `yaml:"log"`
 	Shutdown  Duration `yaml:"shutdown-timeout"`
 
 	RateLimits RateLimits `yaml:"rate-limits"` // ratelimit.go
+	Cluster    Cluster    `yaml:"cluster"`
 }
 
 // ACME is what the directory advertises and how accounts are admitted.
@@ -120,6 +122,9 @@ type CA struct {
 type Policy struct {
 	BlockedNames []string `yaml:"blocked-names"`
 	MaxNames     int      `yaml:"max-names"`
+	// CheckCAA turns CAA checking on or off; unset means on, except in the
+	// private preset.
+	CheckCAA *bool `yaml:"check-caa"`
 }
 
 // Orders configures object lifetimes.
@@ -171,7 +176,8 @@ func Default() Config {
 			LeafValidity:         Duration(90 * 24 * time.Hour),
 			Backdate:             Duration(time.Hour),
 		},
-		Policy: Policy{MaxNames: 100},
+		Policy:   Policy{MaxNames: 100},
+		Profiles: Profiles{Default: ProfileClassic},
 		Orders: Orders{
 			Lifetime:             Duration(7 * 24 * time.Hour),
 			PendingAuthzLifetime: Duration(7 * 24 * time.Hour),
@@ -302,6 +308,8 @@ func (c *Config) Validate() error {
 	if err := c.validateStorage(); err != nil {
 		errs = append(errs, err)
 	}
+	errs = append(errs, c.Profiles.validate()...)
+	errs = append(errs, c.validateCluster()...)
 	if _, err := c.EABKeyBytes(); err != nil {
 		errs = append(errs, err)
 	}

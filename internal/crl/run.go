@@ -11,16 +11,39 @@ import (
 // Revoked names, or a poll of the store finds revocations in, within
 // AfterRevocationDelay, until ctx ends. Failures are logged and retried on
 // the next round; Run returns only when ctx ends.
-func (g *Generator) Run(ctx context.Context) {
-	// The first round lists everything revoked so far; polls look for what
-	// comes after it.
-	g.recent.setFloor(g.now().Add(-pollOverlap))
-	g.all(ctx)
-	tick := time.NewTicker(g.cfg.Period)
-	defer tick.Stop()
-	pollTick := time.NewTicker(g.cfg.PollInterval)
-	defer pollTick.Stop()
-	scopes := g.publishedShards()
+func (g *Generator) Run(ctx context.Context) { g.loop(ctx, true, true) }
+
+// RunRounds is the full rounds of Run, and the poll for revocations made
+// elsewhere, alone: with several instances, only the one holding the
+// background-jobs lease runs it. The shards its poll finds are regenerated
+// by RunRevocations on the same generator.
+func (g *Generator) RunRounds(ctx context.Context) { g.loop(ctx, true, false) }
+
+// RunRevocations is the after-revocation regenerations of Run alone: every
+// instance runs it for the revocations it made, since CRL numbers are
+// allocated atomically and the highest number wins.
+func (g *Generator) RunRevocations(ctx context.Context) { g.loop(ctx, false, true) }
+
+func (g *Generator) loop(ctx context.Context, rounds, revocations bool) {
+	var roundC, pollC <-chan time.Time
+	var scopes map[shardKey]bool
+	if rounds {
+		// The first round lists everything revoked so far; polls look for
+		// what comes after it.
+		g.recent.setFloor(g.now().Add(-pollOverlap))
+		g.all(ctx)
+		tick := time.NewTicker(g.cfg.Period)
+		defer tick.Stop()
+		roundC = tick.C
+		poll := time.NewTicker(g.cfg.PollInterval)
+		defer poll.Stop()
+		pollC = poll.C
+		scopes = g.publishedShards()
+	}
+	var dirtyC <-chan struct{}
+	if revocations {
+		dirtyC = g.dirty.signal
+	}
 	var (
 		delay  *time.Timer
 		expire <-chan time.Time
@@ -32,12 +55,12 @@ func (g *Generator) Run(ctx context.Context) {
 				delay.Stop()
 			}
 			return
-		case <-tick.C:
+		case <-roundC:
 			g.dirty.take() // a full round covers them
 			g.all(ctx)
-		case <-pollTick.C:
+		case <-pollC:
 			g.poll(ctx, scopes)
-		case <-g.dirty.signal:
+		case <-dirtyC:
 			// The first revocation starts the clock; later ones ride along.
 			if expire == nil {
 				delay = time.NewTimer(g.cfg.AfterRevocationDelay)

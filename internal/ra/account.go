@@ -53,6 +53,9 @@ func (r *RA) NewAccount(ctx context.Context, req NewAccountRequest) (acct *core.
 	if err := r.pol.CheckKey(req.PublicKey); err != nil {
 		return nil, false, err
 	}
+	if err := r.checkNotBlocked(ctx, req.PublicKey); err != nil {
+		return nil, false, err
+	}
 	if err := checkContacts(req.Contact); err != nil {
 		return nil, false, err
 	}
@@ -114,6 +117,9 @@ func (r *RA) UpdateAccount(ctx context.Context, acct *core.Account, contact []st
 // already belongs to an account, that account is returned with a conflict.
 func (r *RA) ChangeKey(ctx context.Context, acct *core.Account, key []byte, keyID string, pub crypto.PublicKey) (*core.Account, error) {
 	if err := r.pol.CheckKey(pub); err != nil {
+		return nil, err
+	}
+	if err := r.checkNotBlocked(ctx, pub); err != nil {
 		return nil, err
 	}
 	if other, err := r.store.GetAccountByKeyID(ctx, keyID); err == nil {

@@ -48,6 +48,9 @@ func validatedBy(az *core.Authorization) *core.Challenge {
 // caaRecheckAfter before now. Refusals become one error with a subproblem
 // per identifier.
 func (r *RA) recheckCAA(ctx context.Context, authzs []*core.Authorization, now time.Time) error {
+	if r.cfg.SkipCAA {
+		return nil
+	}
 	type check struct {
 		az  *core.Authorization
 		req va.CAARequest

@@ -32,6 +32,9 @@ func (r *RA) Finalize(ctx context.Context, acct *core.Account, order *core.Order
 	if err := r.pol.CheckCSR(csr, order.Identifiers, accountKey); err != nil {
 		return nil, err
 	}
+	if err := r.checkNotBlocked(ctx, csr.PublicKey); err != nil {
+		return nil, err
+	}
 	if err := r.recheckCAA(ctx, authzs, now); err != nil {
 		return nil, err
 	}
@@ -48,6 +51,9 @@ func (r *RA) Finalize(ctx context.Context, acct *core.Account, order *core.Order
 			return nil, core.Errorf(core.ErrOrderNotReady, "order is already being finalized")
 		}
 		return nil, fmt.Errorf("marking order processing: %w", err)
+	}
+	if err := r.claimReplacement(ctx, order); err != nil {
+		return nil, err
 	}
 	// Signing must not be abandoned half-way when the client hangs up: the
 	// order would stay processing forever.

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/quarry-ca/quarry/acme"
+	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/core"
 )
 
@@ -17,21 +17,26 @@ func (r *RA) NewOrder(ctx context.Context, acct *core.Account, req acme.NewOrder
 	if req.NotBefore != "" || req.NotAfter != "" {
 		return nil, nil, core.Errorf(core.ErrMalformed, "notBefore and notAfter are not supported; omit them and the certificate gets the profile's validity")
 	}
-	profile := req.Profile
-	if profile == "" {
-		profile = r.cfg.Profiles[0]
-	}
-	if !slices.Contains(r.cfg.Profiles, profile) {
-		return nil, nil, core.Errorf(core.ErrInvalidProfile, "unknown profile %q; this server offers %s", truncate(profile, 64), strings.Join(r.cfg.Profiles, ", "))
+	prof, err := r.profile(req.Profile)
+	if err != nil {
+		return nil, nil, err
 	}
 	ids := normalize(req.Identifiers)
+	if err := checkProfileIdentifiers(prof, ids); err != nil {
+		return nil, nil, err
+	}
 	if err := r.pol.CheckIdentifiers(ids); err != nil {
 		return nil, nil, err
 	}
+	if req.Replaces != "" {
+		if err := r.checkReplaces(ctx, acct, ids, req.Replaces); err != nil {
+			return nil, nil, err
+		}
+	}
 	now := r.now()
 	order := &core.Order{
-		AccountID: acct.ID, Status: acme.StatusPending, Expires: now.Add(r.cfg.OrderLifetime),
-		Identifiers: ids, Profile: profile, Replaces: req.Replaces, CreatedAt: now,
+		AccountID: acct.ID, Status: acme.StatusPending, Expires: now.Add(r.orderLifetime(prof)),
+		Identifiers: ids, Profile: prof.Name, Replaces: req.Replaces, CreatedAt: now,
 	}
 	res, err := r.lim.NewOrder(ctx, r.orderLimits(ctx, order))
 	if err != nil {
@@ -45,7 +50,7 @@ func (r *RA) NewOrder(ctx context.Context, acct *core.Account, req acme.NewOrder
 	}()
 	var all, fresh []*core.Authorization
 	for _, id := range ids {
-		az, err := r.authzFor(ctx, acct, id)
+		az, err := r.authzFor(ctx, acct, id, prof)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -87,13 +92,13 @@ func normalize(ids []acme.Identifier) []acme.Identifier {
 
 // authzFor returns a reusable authorization for id, or a new unsaved one
 // (ID 0) with its challenges.
-func (r *RA) authzFor(ctx context.Context, acct *core.Account, id acme.Identifier) (*core.Authorization, error) {
+func (r *RA) authzFor(ctx context.Context, acct *core.Account, id acme.Identifier, prof ca.Profile) (*core.Authorization, error) {
 	base, wildcard := id, false
 	if id.Type == acme.IdentifierDNS && strings.HasPrefix(id.Value, "*.") {
 		base.Value, wildcard = id.Value[2:], true
 	}
 	now := r.now()
-	az, err := r.store.FindValidAuthorization(ctx, acct.ID, base, wildcard, now)
+	az, err := r.store.FindValidAuthorization(ctx, acct.ID, base, wildcard, r.reusableAfter(prof, now))
 	if err == nil {
 		return az, nil
 	} else if !errors.Is(err, core.ErrNotFound) {

@@ -56,8 +56,11 @@ type Config struct {
 	// EABRequired refuses accounts without an external account binding.
 	EABRequired bool
 	// Profiles are the certificate profiles newOrder may name; the first is
-	// the default.
-	Profiles []string
+	// the default. Empty means ca.DefaultProfiles.
+	Profiles []ca.Profile
+	// SkipCAA turns CAA checking off (policy.check-caa: false), for private
+	// PKIs whose names have no CAA records worth asking for.
+	SkipCAA bool
 	// AccountURLPrefix followed by an account's ID is the account's URL,
 	// which CAA accounturi parameters (RFC 8657) name.
 	AccountURLPrefix string
@@ -108,7 +111,7 @@ func New(cfg Config, deps Deps) (*RA, error) {
 		cfg.ValidationTimeout = 30 * time.Second
 	}
 	if len(cfg.Profiles) == 0 {
-		cfg.Profiles = []string{"classic"}
+		cfg.Profiles = ca.DefaultProfiles()
 	}
 	r := &RA{cfg: cfg, store: deps.Store, va: deps.VA, ca: deps.CA, pol: deps.Policy, crl: deps.CRL,
 		log: deps.Log, now: deps.Clock, rand: deps.Rand}

@@ -220,8 +220,10 @@ func TestRACertificatesSpentAtFinalizeRenewalsExempt(t *testing.T) {
 	if _, _, err := e.order("www.quarry.test", ""); !errors.Is(err, core.ErrRateLimited) {
 		t.Fatalf("third order: got %v, want rateLimited", err)
 	}
-	if _, _, err := e.order("www.quarry.test", "AAAA.AAAA"); !errors.Is(err, core.ErrRateLimited) {
-		t.Fatalf("order replacing no certificate of the account: got %v, want rateLimited", err)
+	// A replaces naming no certificate of the account earns no exemption:
+	// it is refused before the limits are consulted.
+	if _, _, err := e.order("www.quarry.test", "AAAA.AAAA"); !errors.Is(err, core.ErrMalformed) {
+		t.Fatalf("order replacing no certificate of the account: got %v, want malformed", err)
 	}
 	o3, a3, err := e.order("www.quarry.test", ariID(first))
 	if err != nil {

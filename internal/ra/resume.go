@@ -14,12 +14,18 @@ import (
 // fail (the CSR is not kept, so the subscriber orders again).
 //
 // It assumes this server is the only one: with several instances on one
-// database, work is resumed only when its owner is gone, which needs leases.
+// database, the leader runs ResumeAbandoned instead.
 func (r *RA) Resume(ctx context.Context) (validations, orders int, err error) {
 	authzIDs, orderIDs, err := r.store.InFlight(ctx)
 	if err != nil {
 		return 0, 0, fmt.Errorf("listing in-flight work: %w", err)
 	}
+	return r.resume(ctx, authzIDs, orderIDs)
+}
+
+// resume restarts the processing challenges of authzIDs and fails the
+// processing orders of orderIDs.
+func (r *RA) resume(ctx context.Context, authzIDs, orderIDs []int64) (validations, orders int, err error) {
 	for _, id := range authzIDs {
 		az, err := r.store.GetAuthorization(ctx, id)
 		if err != nil {

@@ -54,11 +54,18 @@ func (r *RA) Revoke(ctx context.Context, req RevokeRequest) error {
 }
 
 // revokeCert is the one revocation path, for ACME requests and quarry
-// admin alike: it stores the revocation, tells the CRL generator, and logs
-// the audit event. The caller has checked the requester may revoke; parsed
-// is cert's DER parsed, for steps that act on its key.
+// admin alike: it blocks a compromised key, stores the revocation, tells
+// the CRL generator, and logs the audit event. The caller has checked the
+// requester may revoke; parsed is cert's DER parsed.
 func (r *RA) revokeCert(ctx context.Context, cert *core.Certificate, parsed *x509.Certificate, reason int, reasonName, by string) error {
 	serial := cert.Serial
+	// Block first: a compromised key stays blocked even if the revocation
+	// itself fails or was done before with another reason.
+	if reason == reasonKeyCompromise {
+		if err := r.blockKey(ctx, parsed.PublicKey, serial); err != nil {
+			return err
+		}
+	}
 	if err := r.store.RevokeCertificate(ctx, serial, reason, r.now()); err != nil {
 		if errors.Is(err, core.ErrAlreadyRevoked) {
 			return core.Errorf(core.ErrAlreadyRevoked, "certificate %s is already revoked", serial)

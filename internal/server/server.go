@@ -17,6 +17,7 @@ import (
 	"github.com/quarry-ca/quarry/internal/config"
 	"github.com/quarry-ca/quarry/internal/crl"
 	"github.com/quarry-ca/quarry/internal/jose"
+	"github.com/quarry-ca/quarry/internal/lease"
 	"github.com/quarry-ca/quarry/internal/nonce"
 	"github.com/quarry-ca/quarry/internal/ocsp"
 	"github.com/quarry-ca/quarry/internal/policy"
@@ -35,6 +36,11 @@ type Server struct {
 	ra    *ra.RA
 	crls  *crl.Generator
 	ocsp  *ocsp.Responder // nil unless ocsp.enable
+
+	// Set when other instances share the database (cluster.go).
+	instance     string
+	elector      *lease.Elector
+	sharedNonces *nonce.Shared
 
 	acmeLn, httpLn net.Listener
 	acmeSrv        *http.Server
@@ -64,6 +70,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if s.httpLn, err = net.Listen("tcp", cfg.HTTPListen); err != nil {
 		return nil, fmt.Errorf("listening for HTTP on %s: %w", cfg.HTTPListen, err)
 	}
+	if s.acmeLn, err = withProxyProtocol(s.acmeLn, cfg.Cluster.ProxyProtocolFrom); err != nil {
+		return nil, err
+	}
+	if s.httpLn, err = withProxyProtocol(s.httpLn, cfg.Cluster.ProxyProtocolFrom); err != nil {
+		return nil, err
+	}
 	if s.store, err = backend.Open(ctx, cfg.StorageDSN()); err != nil {
 		return nil, fmt.Errorf("opening database: %w", err)
 	}
@@ -91,13 +103,19 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	}
 	pol, err := policy.New(policy.Config{
 		Mode: policy.Mode(cfg.Preset), MaxNames: cfg.Policy.MaxNames, BlockedNames: cfg.Policy.BlockedNames,
+		AllowIP: anyAllowsIP(Profiles(cfg)),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("loading policy: %w", err)
 	}
-	nonces, err := nonce.New(nonce.Config{})
+	s.instance = instanceID(cfg, s.acmeLn.Addr().String())
+	nonces, shared, err := newNonces(ctx, cfg.Cluster, s.store)
 	if err != nil {
-		return nil, fmt.Errorf("starting nonce service: %w", err)
+		return nil, err
+	}
+	s.sharedNonces = shared
+	if s.elector, err = newElector(cfg, s.instance, s.store, log.With("component", "lease")); err != nil {
+		return nil, err
 	}
 	limits, err := rateLimits(cfg, s.store, log.With("component", "ratelimit"))
 	if err != nil {
@@ -111,14 +129,21 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		TermsOfService:       cfg.ACME.TermsOfService,
 		EABRequired:          cfg.ACME.EABRequired,
 		AccountURLPrefix:     s.accountURLPrefix(),
+		Profiles:             Profiles(cfg),
+		SkipCAA:              !cfg.CAAEnabled(),
 	}, ra.Deps{Store: s.store, VA: validator, CA: s.ca, Policy: pol, CRL: s.revocationListener(), Limits: limits, Log: log.With("component", "ra")})
 	if err != nil {
 		return nil, err
 	}
-	if v, o, err := s.ra.Resume(ctx); err != nil {
-		return nil, fmt.Errorf("resuming interrupted work: %w", err)
-	} else if v+o > 0 {
-		log.Info("resumed interrupted work", "validations", v, "failed_orders", o)
+	// With other instances on the database, some of this work may be in
+	// their hands: the leader resumes it once it is seen abandoned
+	// (runBackground).
+	if !cfg.Cluster.Enabled {
+		if v, o, err := s.ra.Resume(ctx); err != nil {
+			return nil, fmt.Errorf("resuming interrupted work: %w", err)
+		} else if v+o > 0 {
+			log.Info("resumed interrupted work", "validations", v, "failed_orders", o)
+		}
 	}
 	eabKeys, err := cfg.EABKeyBytes()
 	if err != nil {
@@ -129,6 +154,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Meta: acme.Meta{
 			TermsOfService: cfg.ACME.TermsOfService, Website: cfg.ACME.Website,
 			CAAIdentities: cfg.ACME.CAAIdentities, ExternalAccountRequired: cfg.ACME.EABRequired,
+			Profiles: profileDescriptions(Profiles(cfg)),
 		},
 		EABKeys: eabKeys,
 	}, s.ra, jose.NewVerifier(nonces, s.store, s.kidPrefix()), nonces, log.With("component", "wfe"))
@@ -138,13 +164,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, fmt.Errorf("issuing the API's TLS certificate: %w", err)
 	}
 	s.acmeSrv = &http.Server{
-		Handler:           front.Handler(),
+		Handler:           withInstance(cfg.Cluster.InstanceHeader, s.instance, withHealth(s.store, log, front.Handler())),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	s.httpSrv = &http.Server{
-		Handler:           s.plainHandler(),
+		Handler:           withInstance(cfg.Cluster.InstanceHeader, s.instance, withHealth(s.store, log, s.plainHandler())),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
@@ -159,7 +185,7 @@ func CAConfig(cfg config.Config, issuerURL string) ca.Config {
 		DataDir: cfg.DataDir, Organization: cfg.CA.Organization, KeyTypes: cfg.CA.KeyTypes,
 		RootValidity: time.Duration(cfg.CA.RootValidity), IntermediateValidity: time.Duration(cfg.CA.IntermediateValidity),
 		LeafValidity: time.Duration(cfg.CA.LeafValidity), Backdate: time.Duration(cfg.CA.Backdate),
-		IssuerBaseURL: issuerURL, CRLShards: cfg.CRL.Shards, OCSP: caOCSPConfig(cfg),
+		IssuerBaseURL: issuerURL, CRLShards: cfg.CRL.Shards, OCSP: caOCSPConfig(cfg), Profiles: Profiles(cfg),
 		// Internal names are legitimate outside the public preset, so the
 		// lints that check names against the public DNS must not block them.
 		PrivateNames: cfg.Preset != config.PresetPublic,
@@ -232,7 +258,7 @@ func (s *Server) tlsNames() []string {
 func (s *Server) Run(ctx context.Context) error {
 	crlCtx, stopCRLs := context.WithCancel(ctx)
 	crlDone := make(chan struct{})
-	go func() { defer close(crlDone); s.crls.Run(crlCtx) }()
+	go func() { defer close(crlDone); s.runBackground(crlCtx) }()
 	errc := make(chan error, 2)
 	go func() { errc <- s.acmeSrv.ServeTLS(s.acmeLn, "", "") }()
 	go func() { errc <- s.httpSrv.Serve(s.httpLn) }()

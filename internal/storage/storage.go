@@ -90,6 +90,8 @@ type Store interface {
 
 	// Ping checks the database answers, for readiness probes.
 	Ping(ctx context.Context) error
+	Replacements // replace.go
+	BlockedKeys  // replace.go
 
 	Close() error
 }

@@ -35,6 +35,7 @@ type RA interface {
 	Finalize(ctx context.Context, acct *core.Account, order *core.Order, authzs []*core.Authorization, csr *x509.CertificateRequest) (*core.Order, error)
 	GetCertificate(ctx context.Context, serial string) (*core.Certificate, [][]*x509.Certificate, error)
 	Revoke(ctx context.Context, req ra.RevokeRequest) error
+	RenewalInfo(ctx context.Context, certID string) (ra.RenewalWindow, error)
 	Now() time.Time
 }
 
@@ -131,6 +132,7 @@ func (w *WFE) routes() []route {
 		{pattern: pathFinalize + "{id}", methods: []string{"POST"}, auth: jose.KeyModeKID, jws: w.finalize},
 		{pattern: pathCert + "{serial}", methods: []string{"POST"}, auth: jose.KeyModeKID, jws: w.certificate},
 		{pattern: pathCert + "{serial}/{alt}", methods: []string{"POST"}, auth: jose.KeyModeKID, jws: w.certificate},
+		{pattern: pathRenewalInfo + "{id}", methods: []string{"GET"}, auth: noJWS, plain: w.renewalInfo},
 	}
 }
 

@@ -90,6 +90,18 @@ func (p *Proc) stop() error {
 	}
 }
 
+// Kill ends the process at once with SIGKILL, as a crash would, and waits
+// for it; a later Stop reports that it had already exited.
+func (p *Proc) Kill() {
+	select {
+	case <-p.done:
+		return
+	default:
+	}
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
 func (p *Proc) exitErr(when string) error {
 	if p.err != nil {
 		return fmt.Errorf("%s exited %s: %w", p.name, when, p.err)

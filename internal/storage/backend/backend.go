@@ -25,6 +25,7 @@ const (
 // rate-limit counters, and the schema version, which operators' tools print.
 type Store interface {
 	storage.Store
+	storage.ClusterStore
 	ratelimit.Store
 	SchemaVersion(ctx context.Context) (int, error)
 }

@@ -78,6 +78,10 @@ func fill(t *testing.T, s storage.Store, n int) filled {
 	}
 	must("PutCRL", s.PutCRL(ctx, &core.CRL{IssuerID: "e1", Shard: 0, Number: 2, DER: []byte{0x30, 0},
 		ThisUpdate: now, NextUpdate: now.Add(24 * time.Hour)}))
+	if n > 1 { // the second order replaces the first certificate; that key is blocked
+		must("ClaimReplacement", s.ClaimReplacement(ctx, f.serials[0], f.orders[1]))
+		must("BlockKey", s.BlockKey(ctx, make([]byte, 32), f.serials[0], now))
+	}
 	return f
 }
 
@@ -102,6 +106,12 @@ func TestCopyFromSQLite(t *testing.T) {
 	if err != nil {
 		t.Fatalf("UpdateRateLimits: %v", err)
 	}
+	if _, err := src.SharedSecret(t.Context(), "nonce-mac", make([]byte, 32)); err != nil {
+		t.Fatalf("SharedSecret: %v", err)
+	}
+	if _, err := src.UseNonce(t.Context(), []byte("nonce"), now.Add(time.Hour)); err != nil {
+		t.Fatalf("UseNonce: %v", err)
+	}
 	dst := open(t, pgtest.NewDatabase(t))
 
 	var progress []postgres.TableCount
@@ -114,7 +124,8 @@ func TestCopyFromSQLite(t *testing.T) {
 		got[c.Table] = c.Rows
 	}
 	want := map[string]int64{"accounts": 3, "orders": 3, "authzs": 6, "order_authzs": 6, "challenges": 12,
-		"certificates": 3, "crl_numbers": 1, "crls": 1, "rate_limit_buckets": 1}
+		"certificates": 3, "crl_numbers": 1, "crls": 1, "rate_limit_buckets": 1, "replacements": 1, "blocked_keys": 1,
+		"shared_secrets": 1, "used_nonces": 1, "leases": 0}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("row counts: got %v, want %v", got, want)
 	}

@@ -23,3 +23,13 @@ func open(t testing.TB, dsn string) *postgres.Store {
 	t.Cleanup(func() { s.Close() })
 	return s
 }
+
+// The cluster suite runs over two pools on one database, as two quarry
+// instances would.
+func TestClusterStore(t *testing.T) {
+	pgtest.ServerDSN(t)
+	storagetest.RunCluster(t, func(t *testing.T) (storage.ClusterStore, storage.ClusterStore) {
+		dsn := pgtest.NewDatabase(t)
+		return open(t, dsn), open(t, dsn)
+	})
+}

@@ -210,3 +210,26 @@ func writeAndRead(t *testing.T, s *sqlite.Store, n int) error {
 	}
 	return s.StartChallenge(t.Context(), az.Challenges[0].ID)
 }
+
+// TestCluster runs the shared-database suite on two stores opened on one
+// file, as two quarry serve processes would.
+func TestCluster(t *testing.T) {
+	storagetest.RunCluster(t, func(t *testing.T) (storage.ClusterStore, storage.ClusterStore) {
+		path := filepath.Join(t.TempDir(), "quarry.db")
+		return open(t, path), open(t, path)
+	})
+}
+
+func TestPingClosed(t *testing.T) {
+	s, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "quarry.db"))
+	if err != nil {
+		t.Fatalf("Open: got error %v, want none", err)
+	}
+	if err := s.Ping(t.Context()); err != nil {
+		t.Fatalf("Ping on an open store: got %v, want nil", err)
+	}
+	s.Close()
+	if err := s.Ping(t.Context()); err == nil {
+		t.Fatal("Ping on a closed store: got nil, want an error")
+	}
+}

@@ -40,6 +40,8 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"CRLs", testCRLs},
 		{"NotFound", testNotFound},
 		{"InFlight", testInFlight},
+		{"Replacements", testReplacements},
+		{"BlockedKeys", testBlockedKeys},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
