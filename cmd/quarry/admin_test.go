@@ -48,6 +48,7 @@ type caUnderTest struct {
 // issued is one certificate and the order that issued it.
 type issued struct {
 	leaf    *x509.Certificate
+	key     *ecdsa.PrivateKey
 	serial  string
 	orderID string
 }
@@ -129,6 +130,18 @@ func (c *caUnderTest) serveHTTP01(w http.ResponseWriter, r *http.Request) {
 // issue gets a certificate for name over ACME with http-01.
 func (c *caUnderTest) issue(ctx context.Context, name string) issued {
 	c.t.Helper()
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	iss, err := c.issueWithKey(ctx, name, key)
+	if err != nil {
+		c.t.Fatalf("issuing for %s: %v", name, err)
+	}
+	return iss
+}
+
+// issueWithKey gets a certificate for name and key, failing the test on
+// anything but a refused finalization, which it returns.
+func (c *caUnderTest) issueWithKey(ctx context.Context, name string, key *ecdsa.PrivateKey) (issued, error) {
+	c.t.Helper()
 	order, err := c.client.AuthorizeOrder(ctx, xacme.DomainIDs(name))
 	if err != nil {
 		c.t.Fatalf("new order: %v", err)
@@ -154,20 +167,19 @@ func (c *caUnderTest) issue(ctx context.Context, name string) issued {
 			c.t.Fatalf("authorization for %s: %v", name, err)
 		}
 	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	csr, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{Subject: pkix.Name{CommonName: name}, DNSNames: []string{name}}, key)
 	if _, err := c.client.WaitOrder(ctx, order.URI); err != nil {
 		c.t.Fatalf("wait order: %v", err)
 	}
 	chain, _, err := c.client.CreateOrderCert(ctx, order.FinalizeURL, csr, true)
 	if err != nil {
-		c.t.Fatalf("finalize: %v", err)
+		return issued{}, err
 	}
 	leaf, err := x509.ParseCertificate(chain[0])
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return issued{leaf: leaf, serial: leaf.SerialNumber.Text(16), orderID: path.Base(order.URI)}
+	return issued{leaf: leaf, key: key, serial: leaf.SerialNumber.Text(16), orderID: path.Base(order.URI)}, nil
 }
 
 // admin runs quarry admin against the CA's store and returns stdout,
@@ -279,6 +291,12 @@ func testAdmin(t *testing.T, storageDSN string) {
 		// store can put the serial on the CRL it serves.
 		if !servedCRLLists(t, a.leaf, 15*time.Second) {
 			t.Errorf("the served CRL at %s: got no entry for %s after 15s, want it listed", a.leaf.CRLDistributionPoints[0], a.serial)
+		}
+		// keyCompromise blocked the key: the running server refuses it.
+		_, err := c.issueWithKey(ctx, "again.admin.quarry.test", a.key)
+		var ae *xacme.Error
+		if !errors.As(err, &ae) || ae.ProblemType != "urn:ietf:params:acme:error:badPublicKey" {
+			t.Errorf("a CSR with the compromised key: got %v, want a badPublicKey problem", err)
 		}
 	})
 

@@ -2,6 +2,7 @@ package crl_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -50,6 +51,31 @@ func TestPollFindsRevocationsMadeElsewhere(t *testing.T) {
 				t.Errorf("after more polls: got CRL number %d, want 2 (one regeneration per revocation)", again.Number)
 			}
 		})
+	}
+}
+
+// TestPollOnTheLeaseHolder runs the generator as a cluster instance holding
+// the background-jobs lease does: rounds (and the poll) in one goroutine,
+// after-revocation regenerations in another.
+func TestPollOnTheLeaseHolder(t *testing.T) {
+	e := newEnv(t)
+	g := newGen(t, e, crl.Config{Period: time.Hour, NextUpdate: 24 * time.Hour,
+		AfterRevocationDelay: 50 * time.Millisecond, PollInterval: 100 * time.Millisecond}, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); g.RunRounds(ctx) }()
+	go func() { defer wg.Done(); g.RunRevocations(ctx) }()
+	defer func() { cancel(); wg.Wait() }()
+
+	iss := e.issue(t, -1, time.Time{})
+	waitNumber(t, e, iss.IssuerID, iss.Shard, 1)
+	if err := e.store.RevokeCertificate(t.Context(), iss.Serial, 1, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	got := waitNumber(t, e, iss.IssuerID, iss.Shard, 2)
+	if l := mustParse(t, got.DER); len(l.RevokedCertificateEntries) != 1 {
+		t.Errorf("CRL after the poll: got %d entries, want 1", len(l.RevokedCertificateEntries))
 	}
 }
 

@@ -163,6 +163,27 @@ func TestAdminRevoke(t *testing.T) {
 			}
 		})
 	}
+	t.Run("keyCompromise blocks the key, as over ACME", func(t *testing.T) {
+		e := newAdminEnv(t, now)
+		parsed, _ := x509.ParseCertificate(e.cert.DER)
+		h, err := spkiHash(parsed.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.admin.Revoke(t.Context(), op, "5ca1ab1e", 4, false); err != nil {
+			t.Fatal(err)
+		}
+		if blocked, _ := e.store.KeyBlocked(t.Context(), h); blocked {
+			t.Fatal("after a superseded revocation: got the key blocked, want it not blocked")
+		}
+		// Already revoked for another reason: refused, yet the key is blocked.
+		if _, err := e.admin.Revoke(t.Context(), op, "5ca1ab1e", 1, false); !errors.Is(err, core.ErrAlreadyRevoked) {
+			t.Errorf("keyCompromise after superseded: got %v, want already revoked", err)
+		}
+		if blocked, err := e.store.KeyBlocked(t.Context(), h); !blocked || err != nil {
+			t.Errorf("after keyCompromise: got key blocked %v (%v), want blocked", blocked, err)
+		}
+	})
 	t.Run("already revoked", func(t *testing.T) {
 		e := newAdminEnv(t, now)
 		if _, err := e.admin.Revoke(t.Context(), op, "5ca1ab1e", 4, false); err != nil {
