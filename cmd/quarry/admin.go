@@ -120,16 +120,10 @@ func (f *adminFlags) parse(args []string, positional ...string) ([]string, error
 	if len(pos) != len(positional) {
 		return nil, usageError{fmt.Errorf("%s: want %s, got %d argument(s)", f.fs.Name(), strings.Join(positional, " "), len(pos))}
 	}
-	_, hasComment := f.flagSet("comment")
-	if hasComment && strings.TrimSpace(f.comment) == "" {
+	if f.fs.Lookup("comment") != nil && strings.TrimSpace(f.comment) == "" {
 		return nil, usageError{fmt.Errorf("%s: --comment is required: say why, for the audit log", f.fs.Name())}
 	}
 	return pos, nil
-}
-
-func (f *adminFlags) flagSet(name string) (*flag.Flag, bool) {
-	fl := f.fs.Lookup(name)
-	return fl, fl != nil
 }
 
 // adminEnv is an open store with an Admin on it, and where audit events go.

@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
@@ -233,8 +232,8 @@ func reasonNames() []string {
 	for n := range ra.AdminReasons {
 		names = append(names, n)
 	}
-	sort.Slice(names, func(i, j int) bool { return ra.AdminReasons[names[i]] < ra.AdminReasons[names[j]] })
-	return slices.Clip(names)
+	slices.SortFunc(names, func(a, b string) int { return ra.AdminReasons[a] - ra.AdminReasons[b] })
+	return names
 }
 
 // timeText formats a time for people: UTC, to the second; empty if unset.
