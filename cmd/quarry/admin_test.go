@@ -25,6 +25,7 @@ import (
 	"time"
 
 	xacme "golang.org/x/crypto/acme"
+	xocsp "golang.org/x/crypto/ocsp"
 
 	"github.com/quarry-ca/quarry/internal/config"
 	"github.com/quarry-ca/quarry/internal/server"
@@ -48,6 +49,7 @@ type caUnderTest struct {
 // issued is one certificate and the order that issued it.
 type issued struct {
 	leaf    *x509.Certificate
+	issuer  *x509.Certificate
 	key     *ecdsa.PrivateKey
 	serial  string
 	orderID string
@@ -79,6 +81,7 @@ func startCA(t *testing.T, storageDSN string) *caUnderTest {
 	cfg.VA.HTTPPort, _ = strconv.Atoi(p)
 	cfg.VA.DNSResolver = dns.Addr()
 	cfg.CRL.AfterRevocationDelay = config.Duration(200 * time.Millisecond)
+	cfg.OCSP.Enable = true
 	c.storage = []string{"--data-dir", cfg.DataDir}
 	if storageDSN != "" {
 		c.storage = []string{"--storage", storageDSN}
@@ -179,7 +182,11 @@ func (c *caUnderTest) issueWithKey(ctx context.Context, name string, key *ecdsa.
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	return issued{leaf: leaf, key: key, serial: leaf.SerialNumber.Text(16), orderID: path.Base(order.URI)}, nil
+	issuer, err := x509.ParseCertificate(chain[1])
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return issued{leaf: leaf, issuer: issuer, key: key, serial: leaf.SerialNumber.Text(16), orderID: path.Base(order.URI)}, nil
 }
 
 // admin runs quarry admin against the CA's store and returns stdout,
@@ -200,6 +207,29 @@ func (c *caUnderTest) admin(args ...string) (string, string, int) {
 		errOut.WriteString("quarry: " + err.Error() + "\n")
 	}
 	return out.String(), errOut.String(), code
+}
+
+// ocspStatus asks the running server's OCSP responder about iss.
+func ocspStatus(t *testing.T, iss issued) int {
+	t.Helper()
+	if len(iss.leaf.OCSPServer) != 1 {
+		t.Fatalf("leaf: got OCSP servers %v, want one", iss.leaf.OCSPServer)
+	}
+	req, err := xocsp.CreateRequest(iss.leaf, iss.issuer, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Post(iss.leaf.OCSPServer[0], "application/ocsp-request", bytes.NewReader(req))
+	if err != nil {
+		t.Fatalf("POST OCSP: %v", err)
+	}
+	defer resp.Body.Close()
+	der, _ := io.ReadAll(resp.Body)
+	parsed, err := xocsp.ParseResponseForCert(der, iss.leaf, iss.issuer)
+	if err != nil {
+		t.Fatalf("OCSP response: %v", err)
+	}
+	return parsed.Status
 }
 
 // servedCRLLists reports whether the CRL at leaf's distribution point, as
@@ -261,6 +291,10 @@ func testAdmin(t *testing.T, storageDSN string) {
 		}
 	})
 
+	if got := ocspStatus(t, a); got != xocsp.Good {
+		t.Fatalf("OCSP before any revocation: got status %d, want good", got)
+	}
+
 	t.Run("revoke dry run changes nothing", func(t *testing.T) {
 		out, errOut, code := c.admin("revoke", "--serial", a.serial, "--reason", "keyCompromise", "--comment", "rehearsal", "--dry-run")
 		if code != 0 || !strings.Contains(out, "Would revoke") || strings.Contains(errOut, "level=AUDIT") {
@@ -286,6 +320,10 @@ func testAdmin(t *testing.T, storageDSN string) {
 		out, _, _ = c.admin("cert", "show", a.serial, "--json")
 		if err := json.Unmarshal([]byte(out), &v); err != nil || v.Status != "revoked" || v.Revocation == nil || v.Revocation.Reason != "keyCompromise" || v.Revocation.RevokedAt == "" {
 			t.Errorf("cert show after revoke: got %+v (%v), want revoked for keyCompromise with a time", v, err)
+		}
+		// The responder reads the status from the store on every request.
+		if got := ocspStatus(t, a); got != xocsp.Revoked {
+			t.Errorf("OCSP after the admin revocation: got status %d, want revoked (%d)", got, xocsp.Revoked)
 		}
 		// Nothing told the server: only its CRL generator's poll of the
 		// store can put the serial on the CRL it serves.
