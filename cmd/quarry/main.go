@@ -4,6 +4,7 @@
 //	quarry init           create the data directory and CA hierarchy explicitly
 //	quarry config check   validate a configuration file
 //	quarry migrate        apply schema migrations; copy SQLite into PostgreSQL
+//	quarry admin …        revoke certificates, deactivate accounts, show objects
 //	quarry version        print the version
 //
 // Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
@@ -51,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdConfig(args[1:], stdout, stderr)
 	case "migrate":
 		return cmdMigrate(args[1:], stdout, stderr)
+	case "admin":
+		return cmdAdmin(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "quarry", version)
 		return nil
@@ -69,6 +72,7 @@ Commands:
   init           create the data directory and CA hierarchy
   config check   validate a configuration file
   migrate        apply schema migrations, or copy SQLite into PostgreSQL
+  admin          revoke certificates, deactivate accounts, show objects
   version        print the version
 
 Run "quarry <command> -h" for a command's flags.

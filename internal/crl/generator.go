@@ -18,6 +18,10 @@ type Store interface {
 		fn func(serial string, revokedAt time.Time, reason int) error) error
 	NextCRLNumber(ctx context.Context, issuerID string, shard int) (int64, error)
 	PutCRL(ctx context.Context, crl *core.CRL) error
+	// RevokedSince reports revocations made after since by any process
+	// sharing the store (poll.go).
+	RevokedSince(ctx context.Context, since time.Time,
+		fn func(issuerID string, shard int, serial string, revokedAt time.Time) error) error
 }
 
 // Signer signs CRLs and lists the shards it publishes.
@@ -36,6 +40,11 @@ type Config struct {
 	// AfterRevocationDelay bounds how long a revocation waits to reach its
 	// shard's CRL; revocations within it share one regeneration. Default 1m.
 	AfterRevocationDelay time.Duration
+	// PollInterval is how often the store is asked for revocations this
+	// process was not told of (quarry admin, other instances). Default:
+	// AfterRevocationDelay, at least a second; so such a revocation reaches
+	// its CRL within PollInterval plus AfterRevocationDelay.
+	PollInterval time.Duration
 }
 
 // Defaults.
@@ -63,6 +72,7 @@ type Generator struct {
 	log    *slog.Logger
 	now    func() time.Time
 	dirty  *dirtySet
+	recent *recentSet
 }
 
 // New checks cfg, fills defaults and returns a generator.
@@ -79,10 +89,14 @@ func New(cfg Config, deps Deps) (*Generator, error) {
 	if cfg.AfterRevocationDelay == 0 {
 		cfg.AfterRevocationDelay = DefaultAfterRevocationDelay
 	}
+	if cfg.PollInterval == 0 {
+		cfg.PollInterval = max(cfg.AfterRevocationDelay, minPollInterval)
+	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	g := &Generator{cfg: cfg, store: deps.Store, signer: deps.Signer, log: deps.Log, now: deps.Clock, dirty: newDirtySet()}
+	g := &Generator{cfg: cfg, store: deps.Store, signer: deps.Signer, log: deps.Log, now: deps.Clock,
+		dirty: newDirtySet(), recent: newRecentSet()}
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
@@ -102,6 +116,8 @@ func (cfg Config) validate() error {
 		return fmt.Errorf("crl: period %v must be shorter than next-update %v, or CRLs lapse", cfg.Period, cfg.NextUpdate)
 	case cfg.AfterRevocationDelay > cfg.Period:
 		return fmt.Errorf("crl: after-revocation-delay %v must not exceed period %v", cfg.AfterRevocationDelay, cfg.Period)
+	case cfg.PollInterval < 0 || cfg.PollInterval > cfg.Period:
+		return fmt.Errorf("crl: poll interval %v must be between 0 and period %v", cfg.PollInterval, cfg.Period)
 	}
 	return nil
 }
@@ -133,8 +149,18 @@ func (g *Generator) Generate(ctx context.Context, issuerID string, shard int) er
 		return fmt.Errorf("CRL of %s shard %d: %w", issuerID, shard, err)
 	}
 	req := ca.CRLRequest{IssuerID: issuerID, Shard: shard, Number: number, ThisUpdate: now, NextUpdate: now.Add(g.cfg.NextUpdate)}
+	// Revocations recent enough for a poll to report again are noted, so
+	// that poll does not regenerate this shard for them a second time.
+	// Before Run starts polling (zero floor) there is nothing to note.
+	floor := g.recent.currentFloor()
+	var listed []listedSerial
 	der, err := g.signer.SignCRL(ctx, req, func(fn func(string, time.Time, int) error) error {
-		return g.store.RevokedCertificates(ctx, issuerID, shard, now, fn)
+		return g.store.RevokedCertificates(ctx, issuerID, shard, now, func(serial string, at time.Time, reason int) error {
+			if !floor.IsZero() && at.After(floor) {
+				listed = append(listed, listedSerial{serial, at})
+			}
+			return fn(serial, at, reason)
+		})
 	})
 	if err != nil {
 		return fmt.Errorf("CRL of %s shard %d: %w", issuerID, shard, err)
@@ -143,5 +169,6 @@ func (g *Generator) Generate(ctx context.Context, issuerID string, shard int) er
 	if err := g.store.PutCRL(ctx, crl); err != nil {
 		return fmt.Errorf("CRL of %s shard %d: %w", issuerID, shard, err)
 	}
+	g.recent.addAll(listed)
 	return nil
 }

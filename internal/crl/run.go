@@ -8,12 +8,15 @@ import (
 )
 
 // Run generates every CRL at once, then again every Period, and the shards
-// Revoked names within AfterRevocationDelay, until ctx ends. Failures are
-// logged and retried on the next round; Run returns only when ctx ends.
+// Revoked names, or a poll of the store finds revocations in, within
+// AfterRevocationDelay, until ctx ends. Failures are logged and retried on
+// the next round; Run returns only when ctx ends.
 func (g *Generator) Run(ctx context.Context) { g.loop(ctx, true, true) }
 
-// RunRounds is the full rounds of Run alone: with several instances, only
-// the one holding the background-jobs lease runs it.
+// RunRounds is the full rounds of Run, and the poll for revocations made
+// elsewhere, alone: with several instances, only the one holding the
+// background-jobs lease runs it. The shards its poll finds are regenerated
+// by RunRevocations on the same generator.
 func (g *Generator) RunRounds(ctx context.Context) { g.loop(ctx, true, false) }
 
 // RunRevocations is the after-revocation regenerations of Run alone: every
@@ -22,12 +25,20 @@ func (g *Generator) RunRounds(ctx context.Context) { g.loop(ctx, true, false) }
 func (g *Generator) RunRevocations(ctx context.Context) { g.loop(ctx, false, true) }
 
 func (g *Generator) loop(ctx context.Context, rounds, revocations bool) {
-	var roundC <-chan time.Time
+	var roundC, pollC <-chan time.Time
+	var scopes map[shardKey]bool
 	if rounds {
+		// The first round lists everything revoked so far; polls look for
+		// what comes after it.
+		g.recent.setFloor(g.now().Add(-pollOverlap))
 		g.all(ctx)
 		tick := time.NewTicker(g.cfg.Period)
 		defer tick.Stop()
 		roundC = tick.C
+		poll := time.NewTicker(g.cfg.PollInterval)
+		defer poll.Stop()
+		pollC = poll.C
+		scopes = g.publishedShards()
 	}
 	var dirtyC <-chan struct{}
 	if revocations {
@@ -47,6 +58,8 @@ func (g *Generator) loop(ctx context.Context, rounds, revocations bool) {
 		case <-roundC:
 			g.dirty.take() // a full round covers them
 			g.all(ctx)
+		case <-pollC:
+			g.poll(ctx, scopes)
 		case <-dirtyC:
 			// The first revocation starts the clock; later ones ride along.
 			if expire == nil {

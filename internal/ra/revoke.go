@@ -46,14 +46,27 @@ func (r *RA) Revoke(ctx context.Context, req RevokeRequest) error {
 	if err := r.mayRevoke(ctx, req, cert, parsed); err != nil {
 		return err
 	}
+	by := "certificate key"
+	if req.Account != nil {
+		by = fmt.Sprintf("account %d", req.Account.ID)
+	}
+	return r.revokeCert(ctx, cert, parsed, req.Reason, name, by)
+}
+
+// revokeCert is the one revocation path, for ACME requests and quarry
+// admin alike: it blocks a compromised key, stores the revocation, tells
+// the CRL generator, and logs the audit event. The caller has checked the
+// requester may revoke; parsed is cert's DER parsed.
+func (r *RA) revokeCert(ctx context.Context, cert *core.Certificate, parsed *x509.Certificate, reason int, reasonName, by string) error {
+	serial := cert.Serial
 	// Block first: a compromised key stays blocked even if the revocation
 	// itself fails or was done before with another reason.
-	if req.Reason == reasonKeyCompromise {
+	if reason == reasonKeyCompromise {
 		if err := r.blockKey(ctx, parsed.PublicKey, serial); err != nil {
 			return err
 		}
 	}
-	if err := r.store.RevokeCertificate(ctx, serial, req.Reason, r.now()); err != nil {
+	if err := r.store.RevokeCertificate(ctx, serial, reason, r.now()); err != nil {
 		if errors.Is(err, core.ErrAlreadyRevoked) {
 			return core.Errorf(core.ErrAlreadyRevoked, "certificate %s is already revoked", serial)
 		}
@@ -62,12 +75,8 @@ func (r *RA) Revoke(ctx context.Context, req RevokeRequest) error {
 	if r.crl != nil {
 		r.crl.Revoked(cert.IssuerID, cert.Shard)
 	}
-	by := "certificate key"
-	if req.Account != nil {
-		by = fmt.Sprintf("account %d", req.Account.ID)
-	}
 	r.log.LogAttrs(ctx, slogAudit, "certificate revoked", slog.String("serial", serial),
-		slog.String("reason", name), slog.String("by", by))
+		slog.String("reason", reasonName), slog.String("by", by))
 	return nil
 }
 

@@ -86,6 +86,8 @@ type Store interface {
 	// the orders in processing: work a stopped server left unfinished.
 	InFlight(ctx context.Context) (authzIDs, orderIDs []int64, err error)
 
+	Revocations // revocations.go
+
 	// Ping checks the database answers, for readiness probes.
 	Ping(ctx context.Context) error
 	Replacements // replace.go

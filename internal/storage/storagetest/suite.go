@@ -35,6 +35,7 @@ func Run(t *testing.T, newStore func(t *testing.T) storage.Store) {
 		{"RevokeCertificate", testRevokeCertificate},
 		{"ValidAuthorizedNames", testValidAuthorizedNames},
 		{"RevokedCertificates", testRevokedCertificates},
+		{"RevokedSince", testRevokedSince},
 		{"NextCRLNumber", testNextCRLNumber},
 		{"CRLs", testCRLs},
 		{"NotFound", testNotFound},
