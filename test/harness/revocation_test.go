@@ -70,3 +70,35 @@ func TestCheckLoopbackURL(t *testing.T) {
 		})
 	}
 }
+
+func TestParseStapled(t *testing.T) {
+	tests := []struct {
+		name        string
+		out         string
+		wantStatus  string
+		wantStapled bool
+	}{
+		{name: "none yet", out: "CONNECTED(00000003)\nOCSP response: no response sent\n---\n"},
+		{name: "no status request", out: "CONNECTED(00000003)\n---\nCertificate chain\n"},
+		{
+			name: "good",
+			out: "OCSP response: \n======================================\nOCSP Response Data:\n" +
+				"    OCSP Response Status: successful (0x0)\n    Cert Status: good\n    This Update: Dec  7 04:05:49 2026 GMT\n",
+			wantStatus: "good", wantStapled: true,
+		},
+		{
+			name:       "revoked",
+			out:        "OCSP response: \n    Cert Status: revoked\n    Revocation Time: Dec  7 04:05:49 2026 GMT\n",
+			wantStatus: "revoked", wantStapled: true,
+		},
+		{name: "error status", out: "OCSP response: \n    OCSP Response Status: unauthorized (0x6)\n", wantStapled: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, stapled := parseStapled(tc.out)
+			if status != tc.wantStatus || stapled != tc.wantStapled {
+				t.Errorf("got %q %t, want %q %t", status, stapled, tc.wantStatus, tc.wantStapled)
+			}
+		})
+	}
+}

@@ -26,6 +26,9 @@ import (
 // the CA is configured to regenerate 1s after a revocation.
 const crlWait = 20 * time.Second
 
+// stapleWait bounds how long nginx may take to fetch its first response.
+const stapleWait = 10 * time.Second
+
 // keyCompromise is RFC 5280's CRLReason code for --reason keycompromise.
 const keyCompromise = 1
 
@@ -129,6 +132,7 @@ func (r *revocationCA) testCertbot(t *testing.T, keyType string) {
 	l := r.readLineage(t, filepath.Join(live, "cert.pem"), filepath.Join(live, "chain.pem"), keyType)
 
 	r.checkOCSP(t, l, "good", "")
+	t.Run("nginx staples", func(t *testing.T) { r.testStapling(t, l, live, "ocsp.quarry.test") })
 	crlURL := l.leaf.CRLDistributionPoints[0]
 	leafCRL := filepath.Join(l.dir, "crl-before.pem")
 	before := harness.FetchCRL(r.ctx, t, crlURL, leafCRL)
@@ -171,6 +175,27 @@ func (r *revocationCA) testMason(t *testing.T, bin, keyType string) {
 
 	mason("revoke", "--cert-name", name, "--reason", "keycompromise")
 	r.checkOCSP(t, l, "revoked", "keyCompromise")
+}
+
+// testStapling serves the lineage with nginx, OCSP stapling and its
+// verification on: nginx fetches the response with a GET (percent-encoded
+// base64) from the leaf's AIA and staples it only once it verifies. nginx
+// trusts the intermediates it serves as OCSP signers, so a delegated
+// responder certificate is what needs the roots in the trusted file.
+func (r *revocationCA) testStapling(t *testing.T, l *lineage, live, serverName string) {
+	harness.RequireTools(t, strict(), "nginx")
+	trusted := filepath.Join(l.dir, "trusted.pem")
+	if err := os.WriteFile(trusted, []byte(readFile(t, r.ca.RootsFile)+readFile(t, l.chain)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	addr := harness.StartNginxStapling(r.ctx, t, harness.NginxStapling{
+		FullchainFile: filepath.Join(live, "fullchain.pem"),
+		KeyFile:       filepath.Join(live, "privkey.pem"),
+		TrustedFile:   trusted,
+	})
+	if got := harness.StapledStatus(r.ctx, t, addr, serverName, r.ca.RootsFile, stapleWait); got != "good" {
+		t.Errorf("got stapled status %q, want good", got)
+	}
 }
 
 // readLineage checks the chain, that leaf and intermediate have the key
