@@ -36,8 +36,8 @@ const keyCompromise = 1
 // relying parties read it: certbot obtains a certificate from `quarry
 // serve` with the OCSP responder on, `openssl ocsp` (asking the URL the
 // leaf's AIA names) says good and verifies the response, certbot revokes
-// for key compromise, `openssl ocsp` then says revoked with that reason,
-// and `openssl verify -crl_check` with the CRL fetched from the leaf's
+// for key compromise, `openssl ocsp` then says revoked with that reason
+// (and certbot's own OCSP check agrees), and `openssl verify -crl_check` with the CRL fetched from the leaf's
 // distribution point refuses the leaf. It runs once with the intermediates
 // signing OCSP responses and once with delegated responder certificates,
 // covering both the ECDSA and the RSA intermediate; the first also
@@ -116,13 +116,13 @@ func (r *revocationCA) testCertbot(t *testing.T, keyType string) {
 	dir := t.TempDir()
 	logs := filepath.Join(dir, "logs")
 	showLogOnFailure(t, filepath.Join(logs, "letsencrypt.log"))
-	certbot := func(args ...string) {
+	certbot := func(args ...string) string {
 		t.Helper()
 		argv := append([]string{"certbot"}, args...)
 		argv = append(argv, "--server", r.ca.DirectoryURL,
 			"--config-dir", filepath.Join(dir, "config"), "--work-dir", filepath.Join(dir, "work"),
 			"--logs-dir", logs, "--non-interactive")
-		harness.MustRun(r.ctx, t, []string{"REQUESTS_CA_BUNDLE=" + r.ca.RootsFile}, argv...)
+		return harness.MustRun(r.ctx, t, []string{"REQUESTS_CA_BUNDLE=" + r.ca.RootsFile}, argv...)
 	}
 	certbot("certonly", "--standalone",
 		"--http-01-port", strconv.Itoa(r.vaHTTPPort), "--http-01-address", "127.0.0.1",
@@ -151,6 +151,11 @@ func (r *revocationCA) testCertbot(t *testing.T, keyType string) {
 
 	certbot("revoke", "--cert-path", l.cert, "--reason", "keycompromise", "--no-delete-after-revoke")
 	resp := r.checkOCSP(t, l, "revoked", "keyCompromise")
+	// certbot keeps no revocation flag of its own: `certificates` asks the
+	// leaf's OCSP responder and checks the response's signature.
+	if out := certbot("certificates"); !strings.Contains(out, "(INVALID: REVOKED)") {
+		t.Errorf("got certbot certificates\n%s\nwant the lineage shown as INVALID: REVOKED", out)
+	}
 	entry := r.checkCRLRefuses(t, l, crlURL, before.Number, issuerCRL)
 	if !resp.RevokedAt.Equal(entry.RevocationTime) {
 		t.Errorf("got revocation time %v in OCSP and %v in the CRL, want the same", resp.RevokedAt, entry.RevocationTime)
