@@ -33,15 +33,16 @@ const stapleWait = 10 * time.Second
 const keyCompromise = 1
 
 // TestRevocationStatusQuarry checks Quarry's revocation status the way
-// relying parties read it: certbot obtains a certificate from `quarry
-// serve` with the OCSP responder on, `openssl ocsp` (asking the URL the
-// leaf's AIA names) says good and verifies the response, certbot revokes
-// for key compromise, `openssl ocsp` then says revoked with that reason
-// (and certbot's own OCSP check agrees), and `openssl verify -crl_check` with the CRL fetched from the leaf's
-// distribution point refuses the leaf. It runs once with the intermediates
-// signing OCSP responses and once with delegated responder certificates,
-// covering both the ECDSA and the RSA intermediate; the first also
-// revokes with mason.
+// relying parties read it. Certbot obtains a certificate from `quarry
+// serve` with the OCSP responder on; `openssl ocsp`, asking the URL the
+// leaf's AIA names, says good and verifies the response; nginx staples a
+// verified response; the CRL from the leaf's distribution point passes
+// `openssl verify -crl_check`. Certbot then revokes for key compromise:
+// `openssl ocsp` says revoked with that reason, certbot's own OCSP check
+// agrees, and the next CRL makes `openssl verify` refuse the leaf. It runs
+// once with the intermediates signing OCSP responses and once with
+// delegated responder certificates, covering the ECDSA and the RSA
+// intermediate; the first also obtains and revokes with mason.
 func TestRevocationStatusQuarry(t *testing.T) {
 	harness.RequireTools(t, strict(), "certbot", "openssl")
 	ctx, cancel := context.WithTimeout(context.Background(), suiteTimeout)
