@@ -123,7 +123,8 @@ func newEnv(t testing.TB, delegated bool) *env {
 	t.Helper()
 	c := newCA(t, delegated)
 	e := &env{ca: c, signer: &countingSigner{CA: c}, store: &memStore{certs: map[string]*core.Certificate{}},
-		clock: &clock{now: time.Now().UTC().Truncate(time.Second)}}
+		// On a minute boundary, where the responder puts thisUpdate.
+		clock: &clock{now: time.Now().UTC().Truncate(time.Minute)}}
 	e.issuer, _ = c.IssuerCertificate(c.IssuerIDs()[0])
 	var err error
 	e.resp, err = ocsp.New(ocsp.Config{}, ocsp.Deps{Store: e.store, Signer: e.signer, Log: discard(), Clock: e.clock.Now})

@@ -144,7 +144,10 @@ func (r *Responder) Respond(ctx context.Context, der []byte) (*Response, error) 
 		now.Before(e.resp.NextUpdate.Add(-r.cfg.RefreshBefore)) {
 		return e.resp, nil
 	}
-	this := now.UTC().Truncate(time.Second)
+	// x/crypto sets producedAt to the signing time truncated to the
+	// minute; truncating thisUpdate alike keeps it at or before producedAt,
+	// so no response claims a status known after it was signed.
+	this := now.UTC().Truncate(time.Minute)
 	signed, err := r.signer.SignOCSP(ctx, ca.OCSPRequest{
 		IssuerID: issuerID, Serial: req.SerialNumber, Status: st.status, RevokedAt: st.revokedAt, Reason: st.reason,
 		ThisUpdate: this, NextUpdate: this.Add(r.cfg.Validity), IssuerHash: req.HashAlgorithm,

@@ -69,7 +69,8 @@ type ocspEnv struct {
 func newOCSPEnv(t *testing.T) *ocspEnv {
 	t.Helper()
 	c := ocspCA(t)
-	e := &ocspEnv{store: &certTable{certs: map[string]*core.Certificate{}}, now: time.Now().UTC().Truncate(time.Second)}
+	// On a minute boundary, where the responder puts thisUpdate.
+	e := &ocspEnv{store: &certTable{certs: map[string]*core.Certificate{}}, now: time.Now().UTC().Truncate(time.Minute)}
 	e.revokedAt = e.now.Add(-time.Hour)
 	e.issuer, _ = c.IssuerCertificate(c.IssuerIDs()[0])
 	for i := range 2 {
