@@ -13,7 +13,7 @@ type OCSP struct {
 	// AIA of every certificate issued from then on. Off by default.
 	Enable bool `yaml:"enable"`
 	// ResponseValidity is nextUpdate - thisUpdate of each response:
-	// between 8h and 10d (BRs 4.9.10). Default 4d.
+	// at least 8h and less than 10d (BRs 4.9.10, which count the interval inclusively). Default 4d.
 	ResponseValidity Duration `yaml:"response-validity"`
 	// RefreshBefore re-signs a response once less than this is left before
 	// its nextUpdate. Default 1d, so no response served is older than 3d
@@ -41,8 +41,10 @@ func defaultOCSP() OCSP {
 func (o OCSP) validate() []error {
 	var errs []error
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
-	if o.ResponseValidity < Duration(8*time.Hour) || o.ResponseValidity > Duration(10*24*time.Hour) {
-		bad("ocsp.response-validity: must be between 8h and 10d")
+	// The BRs count the validity interval inclusively (nextUpdate -
+	// thisUpdate + 1s), so exactly 10d would be one second too long.
+	if o.ResponseValidity < Duration(8*time.Hour) || o.ResponseValidity >= Duration(10*24*time.Hour) {
+		bad("ocsp.response-validity: must be at least 8h and less than 10d")
 	}
 	if o.RefreshBefore <= 0 || o.RefreshBefore >= o.ResponseValidity {
 		bad("ocsp.refresh-before: must be positive and shorter than ocsp.response-validity")

@@ -18,6 +18,8 @@ func TestOCSPSection(t *testing.T) {
 			want: OCSP{Enable: true, ResponseValidity: Duration(7 * 24 * time.Hour), RefreshBefore: Duration(72 * time.Hour), DelegatedResponder: true, CacheMaxAge: Duration(10 * time.Minute)}},
 		{name: "unknown key", yaml: "ocsp:\n  enabled: true\n", wantErr: "enabled"},
 		{name: "validity past 10 days", yaml: "ocsp:\n  response-validity: 11d\n", wantErr: "ocsp.response-validity"},
+		{name: "validity of exactly 10 days, one second over counted inclusively", yaml: "ocsp:\n  response-validity: 10d\n", wantErr: "ocsp.response-validity"},
+		{name: "validity just under 10 days", yaml: "ocsp:\n  response-validity: 239h\n", want: OCSP{ResponseValidity: Duration(239 * time.Hour), RefreshBefore: Duration(24 * time.Hour), CacheMaxAge: Duration(time.Hour)}},
 		{name: "validity under 8 hours", yaml: "ocsp:\n  response-validity: 7h\n  refresh-before: 1h\n", wantErr: "ocsp.response-validity"},
 		{name: "refresh as long as validity", yaml: "ocsp:\n  response-validity: 2d\n  refresh-before: 2d\n", wantErr: "ocsp.refresh-before"},
 		{name: "refresh zero", yaml: "ocsp:\n  refresh-before: 0s\n", wantErr: "ocsp.refresh-before"},
