@@ -25,15 +25,18 @@ type cutProxy struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	cut   bool
-	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	mu      sync.Mutex
+	cut     bool
+	stalled bool       // bytes are held, not forwarded, as in a partition
+	resumed *sync.Cond // signalled when stalled ends
+	conns   map[net.Conn]struct{}
+	wg      sync.WaitGroup
 }
 
 func startCutProxy(t *testing.T, target string) *cutProxy {
 	t.Helper()
 	p := &cutProxy{ln: listen(t), target: target, conns: map[net.Conn]struct{}{}}
+	p.resumed = sync.NewCond(&p.mu)
 	p.wg.Add(1)
 	go p.serve()
 	t.Cleanup(func() {
@@ -79,10 +82,27 @@ func (p *cutProxy) serve() {
 	}
 }
 
-// pipe copies one direction and closes both ends when either fails.
+// pipe copies one direction, holding what it reads while the proxy is
+// stalled, and closes both ends when either fails.
 func (p *cutProxy) pipe(dst, src net.Conn) {
 	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.mu.Lock()
+			for p.stalled && !p.cut {
+				p.resumed.Wait()
+			}
+			p.mu.Unlock()
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
 	p.mu.Lock()
 	delete(p.conns, dst)
 	delete(p.conns, src)
@@ -106,6 +126,19 @@ func (p *cutProxy) setCut(cut bool) {
 		for c := range p.conns {
 			c.Close()
 		}
+		p.resumed.Broadcast()
+	}
+}
+
+// setStalled holds every byte in both directions, new connections
+// included, until called with false: the database neither answers nor
+// refuses, as behind a network partition.
+func (p *cutProxy) setStalled(stalled bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stalled = stalled
+	if !stalled {
+		p.resumed.Broadcast()
 	}
 }
 
@@ -238,4 +271,79 @@ func waitStatus(t *testing.T, c *http.Client, url string, want int, within time.
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("GET %s: got %d for %v, want %d", url, got, within, want)
+}
+
+// TestPostgresPartition stalls the connection to PostgreSQL instead of
+// cutting it: bytes are held, nothing is refused, as behind a network
+// partition. /readyz answers 503 within its own bound, requests that need
+// the database get a bare serverInternal problem once the request timeout
+// passes instead of hanging, and once the partition heals the instance
+// serves again by itself.
+func TestPostgresPartition(t *testing.T) {
+	const timeout = 3 * time.Second
+	dsn := pgtest.NewDatabase(t)
+	target, via := proxiedDSN(t, dsn)
+	px := startCutProxy(t, target)
+	e := startEnv(t, func(c *config.Config) {
+		c.Storage = via(px.addr())
+		c.Cluster = config.Cluster{Enabled: true, InstanceID: "pg-partition"}
+	})
+	e.srv.SetRequestTimeoutForTest(timeout)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	r := newRaw(t, e)
+	r.http.Timeout = 4 * timeout // a hang fails the test instead of stalling it
+	c := e.client()
+	e.register(ctx, c)
+	acct := r.kid
+
+	px.setStalled(true)
+	start := time.Now()
+	if got := getStatus(t, r.http, r.base+"/readyz"); got != http.StatusServiceUnavailable {
+		t.Errorf("partition: GET /readyz: got %d, want 503", got)
+	}
+	if took := time.Since(start); took > 3*time.Second {
+		t.Errorf("partition: GET /readyz took %v, want at most about 2s", took.Round(time.Millisecond))
+	}
+	requests := []struct {
+		name, url, kid, payload string
+	}{
+		{"new account", r.dir.NewAccount, "", `{"termsOfServiceAgreed":true}`},
+		{"new order", r.dir.NewOrder, acct, `{"identifiers":[{"type":"dns","value":"partition.quarry.test"}]}`},
+	}
+	bodies := make([][]byte, len(requests))
+	for i, tt := range requests {
+		key := r.key
+		if tt.kid == "" {
+			key = ecKey()
+		}
+		bodies[i] = r.sign(key, tt.kid, tt.url, []byte(tt.payload))
+	}
+	var wg sync.WaitGroup
+	for i, tt := range requests {
+		wg.Go(func() {
+			start := time.Now()
+			req, _ := http.NewRequest(http.MethodPost, tt.url, strings.NewReader(string(bodies[i])))
+			req.Header.Set("Content-Type", "application/jose+json")
+			res, err := r.http.Do(req)
+			if err != nil {
+				t.Errorf("partition: %s: %v, want an answer within the request timeout", tt.name, err)
+				return
+			}
+			defer res.Body.Close()
+			body, _ := io.ReadAll(res.Body)
+			took := time.Since(start)
+			if took > timeout+2*time.Second {
+				t.Errorf("partition: %s answered after %v, want within the request timeout (%v)", tt.name, took.Round(time.Millisecond), timeout)
+			}
+			checkBareInternal(t, "partition: "+tt.name, rawResp{res, body}, px.addr(), target, "deadline", "context")
+		})
+	}
+	wg.Wait()
+
+	px.setStalled(false)
+	healed := time.Now()
+	waitStatus(t, r.http, r.base+"/readyz", http.StatusOK, 10*time.Second)
+	t.Logf("ready again %v after the partition healed", time.Since(healed).Round(time.Millisecond))
+	e.verify(e.issue(ctx, c, "after-partition.quarry.test"), "after-partition.quarry.test")
 }
