@@ -302,8 +302,9 @@ func TestPostgresPartition(t *testing.T) {
 	if got := getStatus(t, r.http, r.base+"/readyz"); got != http.StatusServiceUnavailable {
 		t.Errorf("partition: GET /readyz: got %d, want 503", got)
 	}
-	if took := time.Since(start); took > 3*time.Second {
-		t.Errorf("partition: GET /readyz took %v, want at most about 2s", took.Round(time.Millisecond))
+	// Its bound is 2s; the rest is slack for a loaded machine.
+	if took := time.Since(start); took > 4*time.Second {
+		t.Errorf("partition: GET /readyz took %v, want about 2s (its bound), not a hang", took.Round(time.Millisecond))
 	}
 	requests := []struct {
 		name, url, kid, payload string
