@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"sync/atomic"
 	"time"
 
 	"github.com/quarry-ca/quarry/acme"
@@ -45,6 +46,7 @@ type Server struct {
 	acmeLn, httpLn net.Listener
 	acmeSrv        *http.Server
 	httpSrv        *http.Server
+	requestTimeout atomic.Int64 // nanoseconds; 0 means requestTimeout (deadline.go)
 }
 
 // New builds every part and opens the listeners; Run serves.
@@ -164,13 +166,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		return nil, fmt.Errorf("issuing the API's TLS certificate: %w", err)
 	}
 	s.acmeSrv = &http.Server{
-		Handler:           withInstance(cfg.Cluster.InstanceHeader, s.instance, withHealth(s.store, log, front.Handler())),
+		Handler:           withInstance(cfg.Cluster.InstanceHeader, s.instance, withHealth(s.store, log, s.withDeadline(front.Handler()))),
 		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{tlsCert}, MinVersion: tls.VersionTLS12},
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		IdleTimeout: 120 * time.Second, ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}
 	s.httpSrv = &http.Server{
-		Handler:           withInstance(cfg.Cluster.InstanceHeader, s.instance, withHealth(s.store, log, s.plainHandler())),
+		Handler:           withInstance(cfg.Cluster.InstanceHeader, s.instance, withHealth(s.store, log, s.withDeadline(s.plainHandler()))),
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
 	}

@@ -46,6 +46,25 @@ type cluster struct {
 // connections come from 127.0.0.1 and carry none.
 const balancerSource = "127.0.0.3"
 
+// limitedSource is the client address the registration limit test
+// connects from; registrationLimit is NewRegistrationsPerIPAddress for it,
+// and every other address (the other tests' 127.0.0.1) is exempt.
+const (
+	limitedSource     = "127.0.0.4"
+	registrationLimit = 6
+)
+
+// rateLimitConfig turns on NewRegistrationsPerIPAddress at
+// registrationLimit per 3h, with 127.0.0.1 overridden out of the way.
+func rateLimitConfig() string {
+	return fmt.Sprintf(`rate-limits:
+  limits:
+    NewRegistrationsPerIPAddress: {count: %d, period: 3h}
+  overrides:
+    - {limit: NewRegistrationsPerIPAddress, cidr: 127.0.0.1/32, count: 100000}
+`, registrationLimit)
+}
+
 // leaseTime is short so the takeover after a kill is quick to see.
 const leaseTime = 3 * time.Second
 
@@ -82,8 +101,8 @@ func startCluster(ctx context.Context, t *testing.T, bin string, n int, dnsAddr 
 			httpAddr: net.JoinHostPort("127.0.0.1", strconv.Itoa(harness.FreePort(t))),
 		}
 		inst.configPath = filepath.Join(confDir, inst.id+".yaml")
-		conf := fmt.Sprintf("issuer-url: %s\nca:\n  key-types: [ecdsa]\ncluster:\n  enabled: true\n  instance-id: %s\n  instance-header: true\n  lease: %s\n  proxy-protocol-from: [%s]\n%s",
-			c.issuerURL, inst.id, leaseTime, balancerSource, store)
+		conf := fmt.Sprintf("issuer-url: %s\nca:\n  key-types: [ecdsa]\ncluster:\n  enabled: true\n  instance-id: %s\n  instance-header: true\n  lease: %s\n  proxy-protocol-from: [%s]\n%s%s",
+			c.issuerURL, inst.id, leaseTime, balancerSource, rateLimitConfig(), store)
 		if err := os.WriteFile(inst.configPath, []byte(conf), 0o600); err != nil {
 			t.Fatal(err)
 		}

@@ -103,6 +103,12 @@ func (c *cluster) newClient(t *testing.T, cnt *counts) *client.Client {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c.newClientKey(t, cnt, key)
+}
+
+// newClientKey is newClient with a given account key.
+func (c *cluster) newClientKey(t *testing.T, cnt *counts, key *ecdsa.PrivateKey) *client.Client {
+	t.Helper()
 	hc := &http.Client{Timeout: 20 * time.Second, Transport: countingTransport{
 		base: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: c.roots}, DisableKeepAlives: true},
 		c:    cnt,
@@ -182,38 +188,9 @@ func (l *load) run(ctx context.Context, t *testing.T) (int, []error) {
 // flow orders one name, answers http-01, finalizes, downloads and checks
 // the certificate.
 func (l *load) flow(ctx context.Context, cl *client.Client, name string) error {
-	o, err := cl.NewOrder(ctx, acme.NewOrderRequest{Identifiers: []acme.Identifier{{Type: acme.IdentifierDNS, Value: name}}})
+	o, err := l.authorize(ctx, cl, name)
 	if err != nil {
-		return fmt.Errorf("new order: %w", err)
-	}
-	for _, u := range o.Authorizations {
-		az, err := cl.GetAuthorization(ctx, u)
-		if err != nil {
-			return fmt.Errorf("authorization: %w", err)
-		}
-		var ch *acme.Challenge
-		for i := range az.Challenges {
-			if az.Challenges[i].Type == acme.ChallengeHTTP01 {
-				ch = &az.Challenges[i]
-			}
-		}
-		if ch == nil {
-			return fmt.Errorf("no http-01 challenge for %s", name)
-		}
-		ka, err := cl.KeyAuthorization(ch.Token)
-		if err != nil {
-			return err
-		}
-		l.resp.set(ch.Token, ka)
-		if _, err := cl.Accept(ctx, *ch); err != nil {
-			return fmt.Errorf("accept: %w", err)
-		}
-		if _, err := cl.WaitAuthorization(ctx, u); err != nil {
-			return fmt.Errorf("wait authorization: %w", err)
-		}
-	}
-	if _, err := cl.WaitOrder(ctx, o.URL); err != nil {
-		return fmt.Errorf("wait order: %w", err)
+		return err
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -244,4 +221,42 @@ func (l *load) flow(ctx context.Context, cl *client.Client, name string) error {
 		return fmt.Errorf("verifying the certificate for %s: %w", name, err)
 	}
 	return nil
+}
+
+// authorize orders one name and answers http-01 until the order is ready.
+func (l *load) authorize(ctx context.Context, cl *client.Client, name string) (*client.Order, error) {
+	o, err := cl.NewOrder(ctx, acme.NewOrderRequest{Identifiers: []acme.Identifier{{Type: acme.IdentifierDNS, Value: name}}})
+	if err != nil {
+		return nil, fmt.Errorf("new order: %w", err)
+	}
+	for _, u := range o.Authorizations {
+		az, err := cl.GetAuthorization(ctx, u)
+		if err != nil {
+			return nil, fmt.Errorf("authorization: %w", err)
+		}
+		var ch *acme.Challenge
+		for i := range az.Challenges {
+			if az.Challenges[i].Type == acme.ChallengeHTTP01 {
+				ch = &az.Challenges[i]
+			}
+		}
+		if ch == nil {
+			return nil, fmt.Errorf("no http-01 challenge for %s", name)
+		}
+		ka, err := cl.KeyAuthorization(ch.Token)
+		if err != nil {
+			return nil, err
+		}
+		l.resp.set(ch.Token, ka)
+		if _, err := cl.Accept(ctx, *ch); err != nil {
+			return nil, fmt.Errorf("accept: %w", err)
+		}
+		if _, err := cl.WaitAuthorization(ctx, u); err != nil {
+			return nil, fmt.Errorf("wait authorization: %w", err)
+		}
+	}
+	if _, err := cl.WaitOrder(ctx, o.URL); err != nil {
+		return nil, fmt.Errorf("wait order: %w", err)
+	}
+	return o, nil
 }

@@ -56,6 +56,8 @@ func TestScaleOut(t *testing.T) {
 	t.Run("issuances through the balancer", func(t *testing.T) { testIssuances(ctx, t, c, resp) })
 	t.Run("certbot through the balancer", func(t *testing.T) { testCertbot(ctx, t, c, resp) })
 	t.Run("lego through the balancer", func(t *testing.T) { testLego(ctx, t, c, resp) })
+	t.Run("registration limit reached across instances", func(t *testing.T) { testRegistrationLimit(ctx, t, c) })
+	t.Run("one order finalized on two instances at once", func(t *testing.T) { testConcurrentFinalize(ctx, t, c, resp) })
 	t.Run("one instance killed mid-run", func(t *testing.T) { testKill(ctx, t, c, resp) })
 }
 
