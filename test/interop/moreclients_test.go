@@ -1,0 +1,77 @@
+package interop
+
+import (
+	"context"
+	"testing"
+
+	"github.com/quarry-ca/quarry/test/harness"
+)
+
+// webEnv is a CA whose http-01 validations all land on one shared webroot
+// server, so clients that write challenge files (dehydrated, uacme,
+// acme-tiny) and Caddy, which answers through the webroot's fallback, can
+// run at the same time.
+type webEnv struct {
+	*env
+	web       *harness.Webroot
+	vaTLSPort int // Caddy serves HTTPS, tls-alpn-01 included, here
+}
+
+// moreClients are the clients beyond certbot and lego; their programs
+// come from scripts/deps.sh.
+var moreClients = []string{"dehydrated", "uacme", "acme-tiny", "caddy", "unshare", "curl"}
+
+func TestMoreClientsQuarry(t *testing.T) {
+	t.Parallel()
+	harness.RequireTools(t, strict(), moreClients...)
+	w := newWebEnv(t, func(ctx context.Context, dns string, httpPort, tlsPort int) *harness.CA {
+		return harness.StartQuarry(ctx, t, harness.QuarryOptions{
+			Bin: harness.BuildQuarry(ctx, t), DNS: dns, VAHTTPPort: httpPort, VATLSPort: tlsPort,
+		})
+	})
+	runMoreClients(t, w)
+}
+
+// TestMoreClientsPebble runs the same clients against Pebble, so a failure
+// only against quarry points at quarry rather than at the harness.
+func TestMoreClientsPebble(t *testing.T) {
+	t.Parallel()
+	harness.RequireTools(t, strict(), append([]string{"pebble"}, moreClients...)...)
+	w := newWebEnv(t, func(ctx context.Context, dns string, httpPort, tlsPort int) *harness.CA {
+		return harness.StartPebble(ctx, t, harness.PebbleOptions{
+			DNS: dns, VAHTTPPort: httpPort, VATLSPort: tlsPort,
+		})
+	})
+	runMoreClients(t, w)
+}
+
+func newWebEnv(t *testing.T, start func(ctx context.Context, dns string, vaHTTPPort, vaTLSPort int) *harness.CA) *webEnv {
+	t.Helper()
+	w := &webEnv{}
+	w.env = newEnv(t, func(ctx context.Context, dns string, httpPort, tlsPort int) *harness.CA {
+		w.vaTLSPort = tlsPort
+		w.web = harness.StartWebroot(t, httpPort)
+		return start(ctx, dns, httpPort, tlsPort)
+	})
+	return w
+}
+
+// runMoreClients runs every client at once against one CA: each has its
+// own names, account and state directory.
+func runMoreClients(t *testing.T, w *webEnv) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, w *webEnv)
+	}{
+		{name: "dehydrated http-01 obtain renew revoke deactivate", run: testDehydrated},
+		{name: "uacme http-01 obtain renew rollover revoke deactivate", run: testUacme},
+		{name: "acme-tiny http-01 obtain twice", run: testAcmeTiny},
+		{name: "caddy http-01 and tls-alpn-01 serve", run: testCaddy},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tc.run(t, w)
+		})
+	}
+}

@@ -1,0 +1,112 @@
+package interop
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quarry-ca/quarry/test/harness"
+)
+
+// uacmeHook answers http-01 by writing the key authorization into the
+// shared webroot and declines every other challenge type, so uacme moves
+// on to http-01. uacme calls it as: hook METHOD TYPE IDENT TOKEN KEYAUTH.
+const uacmeHook = `#!/bin/sh
+[ "$2" = http-01 ] || exit 1
+case "$1" in
+begin) printf '%s' "$5" >"$WEBROOT/$4" ;;
+done | failed) rm -f "$WEBROOT/$4" ;;
+esac
+`
+
+// uacme creates an account, obtains a two-name certificate over http-01,
+// force-renews it, rolls its account key over and renews with the new
+// key, revokes the certificate, and deactivates the account, after which
+// the server refuses it.
+//
+// uacme (libcurl with GnuTLS) trusts only the system store, so every run
+// happens in a private mount namespace whose /etc/ssl/certs holds the
+// CA's roots alone.
+func testUacme(t *testing.T, w *webEnv) {
+	if os.Geteuid() != 0 {
+		if strict() {
+			t.Fatal("uacme's private trust store needs a mount namespace, which needs root")
+		}
+		t.Skip("skipping: uacme's private trust store needs a mount namespace, which needs root")
+	}
+	dir := t.TempDir()
+	names := []string{"uacme-a.quarry.test", "uacme-b.quarry.test"}
+	confdir := filepath.Join(dir, "uacme")
+	trust := filepath.Join(dir, "trust")
+	hook := filepath.Join(dir, "hook.sh")
+	if err := os.MkdirAll(trust, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeString(t, filepath.Join(trust, "ca-certificates.crt"), readFile(t, w.ca.RootsFile))
+	if err := os.WriteFile(hook, []byte(uacmeHook), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	envv := []string{"WEBROOT=" + w.web.Dir}
+	uacmeArgv := func(args []string) []string {
+		// -o: no OCSP check of the issued certificate; -y: accept terms.
+		argv := []string{"unshare", "--mount", "--propagation", "private", "sh", "-c",
+			`mount --bind "$0" /etc/ssl/certs && exec "$@"`, trust,
+			"uacme", "-v", "-o", "-y", "-a", w.ca.DirectoryURL, "-c", confdir, "-h", hook}
+		return append(argv, args...)
+	}
+	uacme := func(args ...string) string {
+		t.Helper()
+		return harness.MustRun(w.ctx, t, envv, uacmeArgv(args)...)
+	}
+	cert := filepath.Join(confdir, names[0], "cert.pem")
+	check := func() string {
+		t.Helper()
+		harness.CheckNames(t, harness.ReadCerts(t, cert)[0], names...)
+		harness.VerifyChain(w.ctx, t, w.ca.RootsFile, cert, cert)
+		return harness.ReadCerts(t, cert)[0].SerialNumber.Text(16)
+	}
+
+	uacme("new", "a@example.org")
+	uacme(append([]string{"issue"}, names...)...)
+	first := check()
+
+	reissue := func() {
+		t.Helper()
+		// uacme keeps the old certificate as cert-<unix seconds>.pem and
+		// fails if that name is taken, so two issues need distinct seconds.
+		time.Sleep(time.Until(time.Now().Truncate(time.Second).Add(time.Second)))
+		uacme(append([]string{"-f", "issue"}, names...)...)
+	}
+	reissue()
+	second := check()
+	if first == second {
+		t.Errorf("got serial %s after renewal, want a new certificate", second)
+	}
+
+	uacme("newkey")
+	reissue()
+	third := check()
+	if third == second {
+		t.Errorf("got serial %s after renewal with the new key, want a new certificate", third)
+	}
+
+	// uacme renames what it revoked, so it revokes a copy, and the second
+	// try must fail at the server, not only in uacme.
+	pemCert := readFile(t, cert)
+	revoked := filepath.Join(dir, "revoked.pem")
+	writeString(t, revoked, pemCert)
+	uacme("revoke", revoked)
+	writeString(t, revoked, pemCert)
+	out, err := harness.Run(w.ctx, t, envv, uacmeArgv([]string{"revoke", revoked})...)
+	if err == nil || !strings.Contains(out, "alreadyRevoked") {
+		t.Errorf("got second revoke error %v, want alreadyRevoked in the output:\n%s", err, out)
+	}
+
+	uacme("deactivate")
+	out, err = harness.Run(w.ctx, t, envv, uacmeArgv(append([]string{"-f", "issue"}, names...))...)
+	if err == nil || !strings.Contains(out, "unauthorized") {
+		t.Errorf("got error %v issuing with a deactivated account, want unauthorized in the output:\n%s", err, out)
+	}
+}
