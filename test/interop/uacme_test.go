@@ -23,7 +23,8 @@ esac
 
 // uacme creates an account, obtains a two-name certificate over http-01,
 // force-renews it, rolls its account key over and renews with the new
-// key, revokes the certificate, and deactivates the account, after which
+// key, revokes the certificate with the account key and the one before it
+// with the certificate's own key, and deactivates the account, after which
 // the server refuses it.
 //
 // uacme (libcurl with GnuTLS) trusts only the system store, so every run
@@ -81,6 +82,7 @@ func testUacme(t *testing.T, w *webEnv) {
 	}
 	reissue()
 	second := check()
+	secondPEM := readFile(t, cert)
 	if first == second {
 		t.Errorf("got serial %s after renewal, want a new certificate", second)
 	}
@@ -103,6 +105,12 @@ func testUacme(t *testing.T, w *webEnv) {
 	if err == nil || !strings.Contains(out, "alreadyRevoked") {
 		t.Errorf("got second revoke error %v, want alreadyRevoked in the output:\n%s", err, out)
 	}
+
+	// The renewed certificate before it, revoked by its own key (a JWS with
+	// jwk rather than the account's kid).
+	byKey := filepath.Join(dir, "by-key.pem")
+	writeString(t, byKey, secondPEM)
+	uacme("revoke", byKey, filepath.Join(confdir, "private", names[0], "key.pem"))
 
 	uacme("deactivate")
 	out, err = harness.Run(w.ctx, t, envv, uacmeArgv(append([]string{"-f", "issue"}, names...))...)
