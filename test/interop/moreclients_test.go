@@ -19,7 +19,7 @@ type webEnv struct {
 
 // moreClients are the clients beyond certbot and lego; their programs
 // come from scripts/deps.sh.
-var moreClients = []string{"dehydrated", "uacme", "acme-tiny", "caddy", "unshare", "curl"}
+var moreClients = []string{"dehydrated", "uacme", "acme-tiny", "caddy", "acmetool", "unshare", "curl"}
 
 func TestMoreClientsQuarry(t *testing.T) {
 	t.Parallel()
@@ -67,6 +67,7 @@ func runMoreClients(t *testing.T, w *webEnv) {
 		{name: "uacme http-01 obtain renew rollover revoke deactivate", run: testUacme},
 		{name: "acme-tiny http-01 obtain twice", run: testAcmeTiny},
 		{name: "caddy http-01 and tls-alpn-01 serve", run: testCaddy},
+		{name: "acmetool http-01 obtain", run: testAcmetool},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
