@@ -14,7 +14,8 @@ import (
 type webEnv struct {
 	*env
 	web       *harness.Webroot
-	vaTLSPort int // Caddy serves HTTPS, tls-alpn-01 included, here
+	txtAPI    string // URL of startTXTAPI, for dns-01 hook scripts
+	vaTLSPort int    // Caddy serves HTTPS, tls-alpn-01 included, here
 }
 
 // moreClients are the clients beyond certbot and lego; their programs
@@ -53,6 +54,7 @@ func newWebEnv(t *testing.T, start func(ctx context.Context, dns string, vaHTTPP
 		w.web = harness.StartWebroot(t, httpPort)
 		return start(ctx, dns, httpPort, tlsPort)
 	})
+	w.txtAPI = startTXTAPI(t, w.dns)
 	return w
 }
 
@@ -65,6 +67,7 @@ func runMoreClients(t *testing.T, w *webEnv) {
 	}{
 		{name: "dehydrated http-01 obtain renew revoke deactivate", run: testDehydrated},
 		{name: "uacme http-01 obtain renew rollover revoke deactivate", run: testUacme},
+		{name: "uacme dns-01 wildcard", run: testUacmeDNS},
 		{name: "acme-tiny http-01 obtain twice", run: testAcmeTiny},
 		{name: "caddy http-01 and tls-alpn-01 serve", run: testCaddy},
 		{name: "acmetool http-01 obtain", run: testAcmetool},
