@@ -18,13 +18,8 @@ type webEnv struct {
 	vaTLSPort int    // Caddy serves HTTPS, tls-alpn-01 included, here
 }
 
-// moreClients are the clients beyond certbot and lego; their programs
-// come from scripts/deps.sh.
-var moreClients = []string{"dehydrated", "uacme", "acme-tiny", "caddy", "acmetool", "unshare", "curl"}
-
 func TestMoreClientsQuarry(t *testing.T) {
 	t.Parallel()
-	harness.RequireTools(t, strict(), moreClients...)
 	w := newWebEnv(t, func(ctx context.Context, dns string, httpPort, tlsPort int) *harness.CA {
 		return harness.StartQuarry(ctx, t, harness.QuarryOptions{
 			Bin: harness.BuildQuarry(ctx, t), DNS: dns, VAHTTPPort: httpPort, VATLSPort: tlsPort,
@@ -37,7 +32,7 @@ func TestMoreClientsQuarry(t *testing.T) {
 // only against quarry points at quarry rather than at the harness.
 func TestMoreClientsPebble(t *testing.T) {
 	t.Parallel()
-	harness.RequireTools(t, strict(), append([]string{"pebble"}, moreClients...)...)
+	harness.RequireTools(t, strict(), "pebble")
 	w := newWebEnv(t, func(ctx context.Context, dns string, httpPort, tlsPort int) *harness.CA {
 		return harness.StartPebble(ctx, t, harness.PebbleOptions{
 			DNS: dns, VAHTTPPort: httpPort, VATLSPort: tlsPort,
@@ -61,20 +56,23 @@ func newWebEnv(t *testing.T, start func(ctx context.Context, dns string, vaHTTPP
 // runMoreClients runs every client at once against one CA: each has its
 // own names, account and state directory.
 func runMoreClients(t *testing.T, w *webEnv) {
+	// tools are the programs each case runs, from scripts/deps.sh.
 	cases := []struct {
-		name string
-		run  func(t *testing.T, w *webEnv)
+		name  string
+		tools []string
+		run   func(t *testing.T, w *webEnv)
 	}{
-		{name: "dehydrated http-01 obtain renew revoke deactivate", run: testDehydrated},
-		{name: "uacme http-01 obtain renew rollover revoke deactivate", run: testUacme},
-		{name: "uacme dns-01 wildcard", run: testUacmeDNS},
-		{name: "acme-tiny http-01 obtain twice", run: testAcmeTiny},
-		{name: "caddy http-01 and tls-alpn-01 serve", run: testCaddy},
-		{name: "acmetool http-01 obtain", run: testAcmetool},
+		{name: "dehydrated http-01 obtain renew revoke deactivate", tools: []string{"dehydrated", "curl"}, run: testDehydrated},
+		{name: "uacme http-01 obtain renew rollover revoke deactivate", tools: []string{"uacme", "unshare"}, run: testUacme},
+		{name: "uacme dns-01 wildcard", tools: []string{"uacme", "unshare", "curl"}, run: testUacmeDNS},
+		{name: "acme-tiny http-01 obtain twice", tools: []string{"acme-tiny"}, run: testAcmeTiny},
+		{name: "caddy http-01 and tls-alpn-01 serve", tools: []string{"caddy"}, run: testCaddy},
+		{name: "acmetool http-01 obtain", tools: []string{"acmetool"}, run: testAcmetool},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
+			harness.RequireTools(t, strict(), tc.tools...)
 			tc.run(t, w)
 		})
 	}
