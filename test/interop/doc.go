@@ -1,5 +1,5 @@
 // Package interop runs real Debian ACME clients (certbot, lego, dehydrated,
-// uacme, acme-tiny, acmetool and Caddy) against a real `quarry serve` built from this
+// uacme, acme-tiny, acmetool, Caddy and Ruby's acme-client library) against a real `quarry serve` built from this
 // module (and against Pebble, as a reference CA), with validation pointed
 // at an in-process DNS server. docs/interop.md has the client matrix.
 //
