@@ -25,6 +25,7 @@ func testRubyACME(t *testing.T, w *webEnv) {
 	envv := []string{"SSL_CERT_FILE=" + w.ca.RootsFile}
 	argv := append([]string{"ruby", script, w.ca.DirectoryURL, w.web.Dir, dir}, names...)
 	out := harness.MustRun(w.ctx, t, envv, argv...)
+	t.Logf("acme_client.rb:\n%s", out)
 	for _, want := range []string{"ok: issue for", "ok: account key change", "ok: second revoke refused",
 		"ok: new order after deactivation refused"} {
 		if !strings.Contains(out, want) {
