@@ -68,6 +68,7 @@ func runMoreClients(t *testing.T, w *webEnv) {
 		{name: "acme-tiny http-01 obtain twice", tools: []string{"acme-tiny"}, run: testAcmeTiny},
 		{name: "caddy http-01 and tls-alpn-01 serve", tools: []string{"caddy"}, run: testCaddy},
 		{name: "acmetool http-01 obtain", tools: []string{"acmetool"}, run: testAcmetool},
+		{name: "certbot account register update unregister", tools: []string{"certbot"}, run: testCertbotAccount},
 		{name: "ruby acme-client every operation", tools: []string{"ruby"}, run: testRubyACME},
 	}
 	for _, tc := range cases {
