@@ -9,8 +9,8 @@ import (
 
 // webEnv is a CA whose http-01 validations all land on one shared webroot
 // server, so clients that write challenge files (dehydrated, uacme,
-// acme-tiny) and Caddy, which answers through the webroot's fallback, can
-// run at the same time.
+// acme-tiny, acmetool, the Ruby library) and Caddy, which answers through
+// the webroot's fallback, can run at the same time.
 type webEnv struct {
 	*env
 	web       *harness.Webroot
