@@ -5,7 +5,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-packages=(certbot lego pebble nginx-light openssl postgresql haproxy)
+packages=(certbot lego pebble nginx-light openssl postgresql haproxy dehydrated uacme acme-tiny caddy acmetool ruby-acme-client curl)
 
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 	export PATH="/usr/local/go/bin:$PATH"
@@ -28,6 +28,12 @@ if [ "${#missing[@]}" -gt 0 ]; then
 	apt-get update -qq >/dev/null
 	echo "deps: installing ${missing[*]}"
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+	# Debian's caddy package starts a web server on ports 80 and 443 where
+	# systemd runs; the tests start their own Caddy, so stop the one we added.
+	if [[ " ${missing[*]} " == *" caddy "* ]] && [ -d /run/systemd/system ]; then
+		echo "deps: stopping and disabling the caddy service the package started"
+		systemctl disable --now caddy.service >/dev/null 2>&1 || true
+	fi
 fi
 
 echo "deps: go mod download"

@@ -229,8 +229,15 @@ func (w *WFE) verifyPost(r *http.Request, mode jose.KeyMode) (*jose.Request, err
 // common sets the headers every ACME response carries.
 func (w *WFE) common(rw http.ResponseWriter, r *http.Request) {
 	h := rw.Header()
-	if n, err := w.nonces.Nonce(r.Context()); err == nil {
-		h.Set("Replay-Nonce", n)
+	// Nonces go where clients use them: every response to a POST, errors
+	// included (RFC 8555 §6.5), and newNonce. Each takes a place in the
+	// bounded nonce store, so GETs, which cannot use one, do not spend
+	// them; and Ruby's acme-client 2.0 crashes on one in the directory
+	// response.
+	if r.Method == http.MethodPost || r.URL.Path == pathNewNonce {
+		if n, err := w.nonces.Nonce(r.Context()); err == nil {
+			h.Set("Replay-Nonce", n)
+		}
 	}
 	if r.URL.Path != pathDirectory {
 		h.Add("Link", link(w.base(r)+pathDirectory, "index"))
