@@ -43,7 +43,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, errors.New("opening database: empty path")
 	}
 	name := "file:" + escapePath(filepath.Clean(path))
-	writer, err := sql.Open("sqlite", name+"?"+writerParams)
+	writer, err := openDB(name + "?" + writerParams)
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
@@ -56,7 +56,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		writer.Close()
 		return nil, err
 	}
-	reader, err := sql.Open("sqlite", name+"?"+readerParams)
+	reader, err := openDB(name + "?" + readerParams)
 	if err != nil {
 		writer.Close()
 		return nil, fmt.Errorf("opening database %s for reading: %w", path, err)
