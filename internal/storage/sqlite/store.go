@@ -31,8 +31,9 @@ const readConns = 8
 // Store is a storage.Store on one SQLite database file. It is safe for
 // concurrent use.
 type Store struct {
-	writer *sql.DB // one connection: writes are serialized here
-	reader *sql.DB // read-only pool
+	writer  *sql.DB // one connection: writes are serialized here
+	reader  *sql.DB // read-only pool
+	commits *committer
 }
 
 // Open opens or creates the database at path, applies pending schema
@@ -51,13 +52,15 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	s := &Store{writer: writer}
+	s := &Store{writer: writer, commits: newCommitter(writer)}
 	if err := s.prepare(ctx, path); err != nil {
+		s.commits.close()
 		writer.Close()
 		return nil, err
 	}
 	reader, err := openDB(name + "?" + readerParams)
 	if err != nil {
+		s.commits.close()
 		writer.Close()
 		return nil, fmt.Errorf("opening database %s for reading: %w", path, err)
 	}
@@ -85,6 +88,7 @@ func (s *Store) prepare(ctx context.Context, path string) error {
 // Close closes both pools. The last connection to close checkpoints the
 // write-ahead log into the database file.
 func (s *Store) Close() error {
+	s.commits.close()
 	var rerr error
 	if s.reader != nil {
 		rerr = s.reader.Close()
@@ -98,20 +102,10 @@ func escapePath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
-// write runs f in one immediate (write-locked) transaction on the writer.
+// write runs f in one immediate (write-locked) transaction on the writer;
+// transactions queued together share a commit (groupcommit.go).
 func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	return nil
+	return s.commits.do(ctx, f)
 }
 
 // read runs f in one read-only transaction, so several queries see one
