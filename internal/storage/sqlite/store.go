@@ -18,10 +18,12 @@ var _ storage.Store = (*Store)(nil)
 // synchronous=FULL in WAL mode syncs the log on every commit, so a
 // committed issuance survives power loss, not only a process crash.
 // Writes BEGIN IMMEDIATE so a transaction takes the write lock before it
-// reads, and never fails to upgrade half-way.
+// reads, and never fails to upgrade half-way. The writer leaves
+// checkpoints to a connection of their own (checkpoint.go).
 const (
-	writerParams = "_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1&_txlock=immediate&_dqs=0"
-	readerParams = "_busy_timeout=10000&_foreign_keys=1&_query_only=1&_dqs=0"
+	writerParams     = "_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1&_txlock=immediate&_dqs=0&_pragma=wal_autocheckpoint(0)"
+	readerParams     = "_busy_timeout=10000&_foreign_keys=1&_query_only=1&_dqs=0"
+	checkpointParams = "_busy_timeout=10000&_synchronous=FULL&_dqs=0"
 )
 
 // readConns is the size of the read pool; WAL lets readers run beside the
@@ -34,6 +36,7 @@ type Store struct {
 	writer  *sql.DB // one connection: writes are serialized here
 	reader  *sql.DB // read-only pool
 	commits *committer
+	ckpt    *checkpointer
 }
 
 // Open opens or creates the database at path, applies pending schema
@@ -67,6 +70,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	reader.SetMaxOpenConns(readConns)
 	reader.SetMaxIdleConns(readConns)
 	s.reader = reader
+	if s.ckpt, err = startCheckpointer(name + "?" + checkpointParams); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("opening database %s for checkpoints: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -88,12 +95,17 @@ func (s *Store) prepare(ctx context.Context, path string) error {
 // Close closes both pools. The last connection to close checkpoints the
 // write-ahead log into the database file.
 func (s *Store) Close() error {
+	var cerr error
+	if s.ckpt != nil {
+		cerr = s.ckpt.close()
+		s.ckpt = nil
+	}
 	s.commits.close()
 	var rerr error
 	if s.reader != nil {
 		rerr = s.reader.Close()
 	}
-	return errors.Join(rerr, s.writer.Close())
+	return errors.Join(cerr, rerr, s.writer.Close())
 }
 
 // escapePath makes a file name safe inside a "file:" URI, whose query and
