@@ -136,7 +136,7 @@ func (c *committer) apply(tx *sql.Tx, f func(tx *sql.Tx) error) (ferr, fatal err
 	if _, err := tx.ExecContext(ctx, "SAVEPOINT write"); err != nil {
 		return nil, fmt.Errorf("starting savepoint: %w", err)
 	}
-	if ferr = f(tx); ferr != nil {
+	if ferr = call(f, tx); ferr != nil {
 		if _, err := tx.ExecContext(ctx, "ROLLBACK TO write"); err != nil {
 			return nil, errors.Join(ferr, fmt.Errorf("rolling back savepoint: %w", err))
 		}
@@ -145,6 +145,18 @@ func (c *committer) apply(tx *sql.Tx, f func(tx *sql.Tx) error) (ferr, fatal err
 		return nil, errors.Join(ferr, fmt.Errorf("releasing savepoint: %w", err))
 	}
 	return ferr, nil
+}
+
+// call runs f, turning a panic into its error: the committer serves every
+// request, and one bug must not stop the writes of all of them, as a
+// panic in a request's own goroutine would not have.
+func call(f func(tx *sql.Tx) error, tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("write transaction panicked: %v", p)
+		}
+	}()
+	return f(tx)
 }
 
 // fail sends err (nil: success) to every request in rs.

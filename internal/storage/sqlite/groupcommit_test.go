@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -76,6 +77,12 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 			return boom
 		}, want: boom},
 		{name: "c", f: insert("c", 3)},
+		{name: "d panics after writing", f: func(tx *sql.Tx) error {
+			if err := insert("d", 5)(tx); err != nil {
+				return err
+			}
+			panic("bug")
+		}, want: errPanicked},
 		{name: "a again", f: insert("a", 4), want: errEither},
 	}
 	results := make([]error, len(writes))
@@ -97,6 +104,10 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 			}
 		case w.want == nil && results[i] != nil:
 			t.Errorf("%s: got %v, want success", w.name, results[i])
+		case w.want == errPanicked:
+			if results[i] == nil || !strings.Contains(results[i].Error(), "panicked: bug") {
+				t.Errorf("%s: got %v, want the panic as an error", w.name, results[i])
+			}
 		case w.want != nil && !errors.Is(results[i], w.want):
 			t.Errorf("%s: got %v, want %v", w.name, results[i], w.want)
 		}
@@ -107,9 +118,12 @@ func TestGroupCommitIsolatesFailures(t *testing.T) {
 	got := fmt.Sprint(keys(t, db))
 	// Which of the two inserts of "a" ran first is up to the scheduler.
 	if got != "map[a:1 c:3 first:0]" && got != "map[a:4 c:3 first:0]" {
-		t.Errorf("got rows %s, want first, a and c, and no b", got)
+		t.Errorf("got rows %s, want first, a and c, and no b or d", got)
 	}
 }
+
+// errPanicked marks a transaction that panics: its caller gets an error.
+var errPanicked = errors.New("panicked")
 
 // errEither marks the two inserts of one key: whichever runs first
 // commits and the other fails, in an order the scheduler picks.
