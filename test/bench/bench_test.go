@@ -47,8 +47,8 @@ func TestSmoke(t *testing.T) {
 			t.Errorf("got quarry row %s: stalled %v, note %q; want flows that all succeed", r.Load.Label, r.Stalled, r.Note)
 			continue
 		}
-		if r.CPUPerIssuance <= 0 || r.PeakRSS <= 0 {
-			t.Errorf("got quarry row %s with CPU %s and peak RSS %d, want both measured", r.Load.Label, r.CPUPerIssuance, r.PeakRSS)
+		if r.CPUPerIssuance <= 0 || r.PeakRSS <= 0 || r.LoadCPUPerFlow <= 0 {
+			t.Errorf("got quarry row %s with CPU %s, peak RSS %d, acmeload CPU %s; want all measured", r.Load.Label, r.CPUPerIssuance, r.PeakRSS, r.LoadCPUPerFlow)
 		}
 	}
 	if res.Storage.Certificates == 0 || res.Storage.BytesPerCert <= 0 {
@@ -130,7 +130,8 @@ func TestWriteTable(t *testing.T) {
 	load := workload{Label: "c=8", Concurrency: 8, Duration: time.Second}
 	res := &result{CPUs: 2, Workload: "w", Quarry: "q", Pebble: "p", Rows: []row{
 		{Load: load, Server: "quarry", IssuancesPerSecond: 100, P50: 10 * time.Millisecond, P99: 20 * time.Millisecond,
-			CPUPerIssuance: time.Millisecond, PeakRSS: 50 << 20, BytesPerCert: 2000, Report: &loadgen.Report{Succeeded: 100}},
+			CPUPerIssuance: time.Millisecond, PeakRSS: 50 << 20, BytesPerCert: 2000, Report: &loadgen.Report{Succeeded: 100},
+			LoadCPUPerFlow: 2345 * time.Microsecond},
 		{Load: load, Server: "pebble", IssuancesPerSecond: 20, P50: 1000 * time.Millisecond, P99: 2000 * time.Millisecond,
 			CPUPerIssuance: 8 * time.Millisecond, PeakRSS: 25 << 20, BytesPerCert: -1, Report: &loadgen.Report{Succeeded: 20}},
 		{Load: workload{Label: "c=128", Concurrency: 128}, Server: "pebble", Stalled: true, BytesPerCert: -1, Note: "no flow finished"},
@@ -141,7 +142,7 @@ func TestWriteTable(t *testing.T) {
 	}
 	for _, s := range []string{
 		"quarry/pebble", "5.00x", "0.01x", "0.12x", "2.00x", // throughput, p50, CPU, RSS ratios
-		"in memory", "pebble STALLED", "note: c=128 pebble: no flow finished",
+		"in memory", "pebble STALLED", "acmeload CPU ms/flow", "2.3", "note: c=128 pebble: no flow finished",
 		"quarry 100.0/s, pebble 20.0/s: 5.00x", "2000 bytes over 100 certificates",
 	} {
 		if !strings.Contains(b.String(), s) {

@@ -45,6 +45,9 @@ type row struct {
 	P99                time.Duration `json:"p99_ns"`
 	CPUPerIssuance     time.Duration `json:"cpu_per_issuance_ns"`
 	PeakRSS            int64         `json:"peak_rss_bytes"`
+	// LoadCPUPerFlow is acmeload's own CPU time per finished flow: what
+	// the load generator takes from the same machine.
+	LoadCPUPerFlow time.Duration `json:"acmeload_cpu_per_flow_ns"`
 	// BytesPerCert is the storage growth over the row per certificate;
 	// negative when the CA keeps no storage files (Pebble: memory only).
 	BytesPerCert float64 `json:"storage_bytes_per_cert"`
@@ -61,7 +64,7 @@ func runRow(ctx context.Context, acmeload string, t *target, p ports, w workload
 		return r
 	}
 	storeBefore, storeErr := t.storage(ctx)
-	rep, err := runAcmeload(ctx, acmeload, t, p, w)
+	rep, loadCPU, err := runAcmeload(ctx, acmeload, t, p, w)
 	after, serr := t.proc.sample()
 	switch {
 	case serr != nil:
@@ -79,6 +82,7 @@ func runRow(ctx context.Context, acmeload string, t *target, p ports, w workload
 	r.P50, r.P99 = rep.Latency[loadgen.StepFlow].P50, rep.Latency[loadgen.StepFlow].P99
 	if rep.Succeeded > 0 {
 		r.CPUPerIssuance = (after.CPU - before.CPU) / time.Duration(rep.Succeeded)
+		r.LoadCPUPerFlow = loadCPU / time.Duration(rep.Succeeded+rep.Failed+rep.Aborted)
 		if storeAfter, err := t.storage(ctx); err == nil && storeErr == nil && t.dbPath != "" {
 			r.BytesPerCert = float64(storeAfter-storeBefore) / float64(rep.Succeeded)
 		}
@@ -113,9 +117,10 @@ func stalled(rep *loadgen.Report) bool {
 	return true
 }
 
-// runAcmeload runs acmeload with the JSON report on stdout. A run that
-// outlives its bound by killGrace is stopped and reported as stalled.
-func runAcmeload(ctx context.Context, bin string, t *target, p ports, w workload) (*loadgen.Report, error) {
+// runAcmeload runs acmeload with the JSON report on stdout and returns
+// the report and acmeload's CPU time. A run that outlives its bound by
+// killGrace is stopped and reported as stalled.
+func runAcmeload(ctx context.Context, bin string, t *target, p ports, w workload) (*loadgen.Report, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.Duration+killGrace)
 	defer cancel()
 	args := []string{
@@ -134,17 +139,17 @@ func runAcmeload(ctx context.Context, bin string, t *target, p ports, w workload
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		return nil, fmt.Errorf("acmeload did not finish within %s of its bound: the CA stalled", killGrace)
+		return nil, 0, fmt.Errorf("acmeload did not finish within %s of its bound: the CA stalled", killGrace)
 	}
 	var ee *exec.ExitError
 	if err != nil && !(errors.As(err, &ee) && ee.ExitCode() == 1) { // 1: some flows failed
-		return nil, fmt.Errorf("acmeload: %v: %s", err, lastLine(stderr.Bytes()))
+		return nil, 0, fmt.Errorf("acmeload: %v: %s", err, lastLine(stderr.Bytes()))
 	}
 	rep := new(loadgen.Report)
 	if err := json.Unmarshal(stdout.Bytes(), rep); err != nil {
-		return nil, fmt.Errorf("reading acmeload's report: %w", err)
+		return nil, 0, fmt.Errorf("reading acmeload's report: %w", err)
 	}
-	return rep, nil
+	return rep, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 }
 
 func hostPort(port int) string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)) }

@@ -13,15 +13,15 @@ func writeTable(w io.Writer, res *result) error {
 	fmt.Fprintf(w, "Quarry vs Pebble, %d CPUs, %s\n", res.CPUs, res.Workload)
 	fmt.Fprintf(w, "quarry: %s\npebble: %s\n\n", res.Quarry, res.Pebble)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "load\tserver\tissued/s\tp50 ms\tp99 ms\tCPU ms/issue\tpeak RSS MB\tstorage B/cert\tok\tfailed\t")
+	fmt.Fprintln(tw, "load\tserver\tissued/s\tp50 ms\tp99 ms\tCPU ms/issue\tpeak RSS MB\tstorage B/cert\tok\tfailed\tacmeload CPU ms/flow\t")
 	for _, g := range groupRows(res.Rows) {
 		for _, r := range g {
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t\n", loadLabel(r), serverLabel(r),
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t\n", loadLabel(r), serverLabel(r),
 				num(r.IssuancesPerSecond), msStr(r.P50), msStr(r.P99), msStr(r.CPUPerIssuance),
-				mb(r.PeakRSS), bytesStr(r.BytesPerCert), succeeded(r), failed(r))
+				mb(r.PeakRSS), bytesStr(r.BytesPerCert), succeeded(r), failed(r), msStr(r.LoadCPUPerFlow))
 		}
 		if q, p, ok := pair(g); ok {
-			fmt.Fprintf(tw, "%s\tquarry/pebble\t%s\t%s\t%s\t%s\t%s\t-\t\t\t\n", loadLabel(q),
+			fmt.Fprintf(tw, "%s\tquarry/pebble\t%s\t%s\t%s\t%s\t%s\t-\t\t\t\t\n", loadLabel(q),
 				ratio(q.IssuancesPerSecond, p.IssuancesPerSecond), ratioD(q.P50, p.P50), ratioD(q.P99, p.P99),
 				ratioD(q.CPUPerIssuance, p.CPUPerIssuance), ratio(float64(q.PeakRSS), float64(p.PeakRSS)))
 		}
