@@ -170,6 +170,13 @@ func run(ctx context.Context, o options, stdout, stderr io.Writer) (*result, err
 				fmt.Fprintf(stderr, "bench: %s never issued; no half-load row\n", t.name)
 				continue
 			}
+			if t == pebble {
+				// A Pebble that half-stalled at high concurrency (some
+				// flows still finishing) would sink this row too.
+				if err := restartPebble(ctx, pebble, dir, p, stderr); err != nil {
+					return nil, err
+				}
+			}
 			w := workload{Label: "half", Concurrency: slicesMax(o.concurrency), Rate: sat / 2, Duration: o.duration}
 			res.Rows = append(res.Rows, runRow(ctx, bins["acmeload"], t, p, w))
 			progress(stderr, res.Rows[len(res.Rows)-1])
@@ -202,7 +209,12 @@ func restartStalledPebble(ctx context.Context, r row, pebble *target, dir string
 	if r.Server != pebble.name || !r.Stalled {
 		return nil
 	}
-	fmt.Fprintln(stderr, "bench: restarting pebble after it stalled")
+	return restartPebble(ctx, pebble, dir, p, stderr)
+}
+
+// restartPebble replaces pebble with a fresh instance.
+func restartPebble(ctx context.Context, pebble *target, dir string, p ports, stderr io.Writer) error {
+	fmt.Fprintln(stderr, "bench: starting a fresh pebble")
 	_ = pebble.proc.stop()
 	fresh, err := startPebble(ctx, dir, p)
 	if err != nil {
