@@ -17,3 +17,8 @@ func withFixedNames(r lint.Registry) lint.Registry {
 
 // Names returns the same slice each time; callers must not change it.
 func (r *namedRegistry) Names() []string { return r.names }
+
+// listNamesOnce wraps both of l's registries.
+func (l *linter) listNamesOnce() {
+	l.public, l.private = withFixedNames(l.public), withFixedNames(l.private)
+}
