@@ -53,7 +53,7 @@ func TestPacerWait(t *testing.T) {
 }
 
 // TestRunRate: flows that fail at once would start hundreds of times in
-// half a second; at 20/s about ten start.
+// half a second; at 20/s ten slots fall within it.
 func TestRunRate(t *testing.T) {
 	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "broken", http.StatusInternalServerError)
@@ -69,8 +69,10 @@ func TestRunRate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if rep.Started < 8 || rep.Started > 12 {
-		t.Errorf("got %d flows started in 500ms at 20/s, want 8..12", rep.Started)
+	// Without the cap hundreds would start; a loaded machine may start
+	// a few late ones after the bound.
+	if rep.Started < 5 || rep.Started > 12 {
+		t.Errorf("got %d flows started in 500ms at 20/s, want 5..12", rep.Started)
 	}
 	if rep.Rate != 20 {
 		t.Errorf("got rate %g in the report, want 20", rep.Rate)
