@@ -62,6 +62,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.rootsFile, "roots", "", "PEM `file` of roots to trust for the server's TLS (Quarry's roots.pem; default system roots)")
 	fs.BoolVar(&c.InsecureSkipVerify, "insecure", false, "do not verify the server's TLS certificate")
 	fs.IntVar(&c.Concurrency, "concurrency", 8, "simulated subscribers running at once")
+	fs.Float64Var(&c.Rate, "rate", 0, "start at most `N` flows per second across all subscribers (0: no limit); --concurrency must cover rate × flow latency")
 	fs.IntVar(&c.Flows, "flows", 0, "flows to run in all (0: until --duration)")
 	fs.DurationVar(&c.Duration, "duration", 30*time.Second, "longest run (0: until --flows are done)")
 	fs.IntVar(&c.MaxNames, "names", 1, "each order has 1..`K` names, chosen at random")

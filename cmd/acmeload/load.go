@@ -55,6 +55,13 @@ func describe(r *loadgen.Responders) string {
 }
 
 func bound(o *options) string {
+	if o.cfg.Rate > 0 {
+		return fmt.Sprintf("%s, at most %g flow starts/s", timeBound(o), o.cfg.Rate)
+	}
+	return timeBound(o)
+}
+
+func timeBound(o *options) string {
 	switch {
 	case o.cfg.Flows > 0 && o.cfg.Duration > 0:
 		return fmt.Sprintf("%d flows or %s, whichever comes first", o.cfg.Flows, o.cfg.Duration)

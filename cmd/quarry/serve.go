@@ -12,11 +12,24 @@ import (
 
 func cmdServe(args []string, stdout, stderr io.Writer) error {
 	f := newServerFlags("serve", stderr)
+	pprofAddr := f.fs.String("pprof-listen", "", "serve Go runtime profiles on this loopback `address` (default off)")
 	cfg, err := f.parse(args)
 	if err != nil {
 		return err
 	}
+	if *pprofAddr != "" {
+		if err := checkPprofAddr(*pprofAddr); err != nil {
+			return usageError{err}
+		}
+	}
 	log := newLogger(stderr, cfg.Log.Level, cfg.Log.Format)
+	if *pprofAddr != "" {
+		stopPprof, err := startPprof(*pprofAddr, log)
+		if err != nil {
+			return err
+		}
+		defer stopPprof()
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg, log)

@@ -17,6 +17,7 @@ func BenchmarkIssue(b *testing.B) {
 		{"rsa", IssueRequest{PublicKey: rsaKey(b, 2048).Public(), DNSNames: []string{"example.com", "www.example.com"}}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
 			for b.Loop() {
 				if _, err := c.Issue(context.Background(), bc.req); err != nil {
 					b.Fatal(err)
@@ -33,6 +34,7 @@ func BenchmarkLint(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	b.ReportAllocs()
 	for b.Loop() {
 		if _, _, err := c.linter.check(iss.DER, false, DefaultLintAllowWarn()); err != nil {
 			b.Fatal(err)

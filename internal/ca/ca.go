@@ -54,6 +54,7 @@ func newCA(cfg Config, b *builder, nodes []node, log *slog.Logger) (*CA, error) 
 	if err != nil {
 		return nil, err
 	}
+	lnt.listNamesOnce()
 	crlLnt, err := newCRLLinter()
 	if err != nil {
 		return nil, err

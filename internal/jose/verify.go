@@ -42,13 +42,14 @@ type Verifier struct {
 	nonces   NonceRedeemer
 	accounts AccountGetter
 	prefix   string
+	keys     *keyCache
 }
 
 // NewVerifier returns a verifier. A kid must be accountURLPrefix followed
 // by the account's decimal ID. A prefix that is only a path ("/acme/acct/")
 // is taken relative to the scheme and host the request was sent to.
 func NewVerifier(nonces NonceRedeemer, accounts AccountGetter, accountURLPrefix string) *Verifier {
-	return &Verifier{nonces: nonces, accounts: accounts, prefix: accountURLPrefix}
+	return &Verifier{nonces: nonces, accounts: accounts, prefix: accountURLPrefix, keys: newKeyCache()}
 }
 
 // Verify checks one request body. requestURL is the full URL the request
@@ -130,14 +131,14 @@ func (v *Verifier) account(ctx context.Context, kid, requestURL, alg string) (*c
 	if acct.Status != acme.StatusValid {
 		return nil, nil, core.Errorf(core.ErrUnauthorized, "the account is %s", acct.Status)
 	}
-	var k gojose.JSONWebKey
-	if err := k.UnmarshalJSON(acct.Key); err != nil {
+	k, err := v.keys.parse(acct.Key)
+	if err != nil {
 		return nil, nil, fmt.Errorf("parsing stored key of account %d: %w", id, core.ErrServerInternal)
 	}
-	if err := checkKey(&k, alg); err != nil {
+	if err := checkKey(k, alg); err != nil {
 		return nil, nil, err
 	}
-	return acct, &k, nil
+	return acct, k, nil
 }
 
 // accountID parses the account ID out of a kid.

@@ -33,6 +33,10 @@ type Config struct {
 	Concurrency int           // simulated subscribers; default 1
 	Flows       int           // flows to start in all; 0 means until Duration ends
 	Duration    time.Duration // wall-clock bound; 0 means until Flows are done
+	// Rate caps flow starts per second across all subscribers; 0 means as
+	// fast as the subscribers finish flows. Concurrency must be high
+	// enough to keep up (rate × flow latency).
+	Rate float64
 
 	MaxNames     int    // each order has 1..MaxNames names; default 1
 	BaseDomain   string // names are <random>.<BaseDomain>; default "load.test"
@@ -74,6 +78,9 @@ func (c Config) Validate() error {
 	}
 	if c.Flows < 0 || c.Duration < 0 {
 		errs = append(errs, errors.New("flows and duration must not be negative"))
+	}
+	if c.Rate < 0 {
+		errs = append(errs, fmt.Errorf("rate %g is negative", c.Rate))
 	}
 	if c.Flows == 0 && c.Duration == 0 {
 		errs = append(errs, errors.New("set flows, duration or both: a run must end by itself"))

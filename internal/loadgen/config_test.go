@@ -23,6 +23,8 @@ func TestConfigValidate(t *testing.T) {
 		{name: "no directory", mutate: func(c *Config) { c.DirectoryURL = "" }},
 		{name: "unbounded", mutate: func(c *Config) { c.Flows = 0 }},
 		{name: "negative flows", mutate: func(c *Config) { c.Flows = -1 }},
+		{name: "rate", mutate: func(c *Config) { c.Rate = 12.5 }, ok: true},
+		{name: "negative rate", mutate: func(c *Config) { c.Rate = -1 }},
 		{name: "negative concurrency", mutate: func(c *Config) { c.Concurrency = -1 }},
 		{name: "too many names", mutate: func(c *Config) { c.MaxNames = 101 }},
 		{name: "unknown challenge", mutate: func(c *Config) { c.Challenge = "http-02" }},

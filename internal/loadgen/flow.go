@@ -23,6 +23,7 @@ type subscriber struct {
 	rec  *recorder
 	rand io.Reader
 	now  func() time.Time
+	pace *pacer // nil: no rate limit
 
 	acct *client.Client // kept between flows when cfg.ReuseAccount
 }

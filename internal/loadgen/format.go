@@ -14,6 +14,9 @@ import (
 // WriteTable writes the report for people.
 func (r *Report) WriteTable(w io.Writer) error {
 	fmt.Fprintf(w, "target      %s (%s, %s keys, concurrency %d)\n", r.DirectoryURL, r.Challenge, r.KeyType, r.Concurrency)
+	if r.Rate > 0 {
+		fmt.Fprintf(w, "rate        at most %.2f flow starts/s\n", r.Rate)
+	}
 	fmt.Fprintf(w, "flows       %d started, %d succeeded, %d failed, %d cut short by the time bound\n",
 		r.Started, r.Succeeded, r.Failed, r.Aborted)
 	fmt.Fprintf(w, "throughput  %.2f issuances/s over %s (%d names)\n\n", r.IssuancesPerSecond, r.Elapsed.Round(time.Millisecond), r.Names)

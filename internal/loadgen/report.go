@@ -13,7 +13,9 @@ type Report struct {
 	Challenge    acme.ChallengeType `json:"challenge"`
 	KeyType      KeyType            `json:"key_type"`
 	Concurrency  int                `json:"concurrency"`
-	Elapsed      time.Duration      `json:"elapsed_ns"`
+	// Rate is the cap on flow starts per second; 0 means none.
+	Rate    float64       `json:"rate_per_second,omitempty"`
+	Elapsed time.Duration `json:"elapsed_ns"`
 
 	Started   int `json:"flows_started"`
 	Succeeded int `json:"flows_succeeded"`
@@ -45,7 +47,7 @@ func (r *recorder) report(cfg Config, started int, elapsed time.Duration) *Repor
 	defer r.mu.Unlock()
 	rep := &Report{
 		DirectoryURL: cfg.DirectoryURL, Challenge: cfg.Challenge, KeyType: cfg.KeyType,
-		Concurrency: cfg.Concurrency, Elapsed: elapsed,
+		Concurrency: cfg.Concurrency, Rate: cfg.Rate, Elapsed: elapsed,
 		Started: started, Succeeded: r.ok, Failed: r.failed, Aborted: r.aborted, Names: r.names,
 		Latency: map[Step]Latency{}, Errors: map[string]int{}, Timeline: []Second{},
 	}

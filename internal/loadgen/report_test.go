@@ -16,7 +16,7 @@ func TestRecorderReport(t *testing.T) {
 	r.failure(start.Add(1500*time.Millisecond), "urn:ietf:params:acme:error:badCSR")
 	r.success(start.Add(2100*time.Millisecond), 50*time.Millisecond, 1)
 	r.abort()
-	rep := r.report(Config{Concurrency: 2}.withDefaults(), 5, 2*time.Second)
+	rep := r.report(Config{Concurrency: 2, Rate: 2.5}.withDefaults(), 5, 2*time.Second)
 
 	if got, want := rep.Succeeded+rep.Failed+rep.Aborted, rep.Started; got != want {
 		t.Errorf("got %d succeeded+failed+aborted, want %d started", got, want)
@@ -49,7 +49,7 @@ func TestRecorderReport(t *testing.T) {
 	if err := rep.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"1.50 issuances/s", "flow", "order", "badCSR", "5 started, 3 succeeded, 1 failed, 1 cut short"} {
+	for _, s := range []string{"1.50 issuances/s", "flow", "order", "badCSR", "5 started, 3 succeeded, 1 failed, 1 cut short", "at most 2.50 flow starts/s"} {
 		if !strings.Contains(table.String(), s) {
 			t.Errorf("got table\n%s\nwant it to contain %q", table.String(), s)
 		}

@@ -72,8 +72,9 @@ func Run(ctx context.Context, cfg Config, resp *Responders, deps Deps) (*Report,
 	defer httpClient.CloseIdleConnections()
 	var started atomic.Int64
 	var wg sync.WaitGroup
+	pace := newPacer(start, cfg.Rate, deps.Now)
 	for range cfg.Concurrency {
-		s := &subscriber{cfg: cfg, http: httpClient, resp: resp, rec: rec, rand: deps.Rand, now: deps.Now}
+		s := &subscriber{cfg: cfg, http: httpClient, resp: resp, rec: rec, rand: deps.Rand, now: deps.Now, pace: pace}
 		wg.Go(func() { s.loop(runCtx, &started, rec, deps.Log) })
 	}
 	stopProgress := rec.progress(deps)
@@ -116,6 +117,10 @@ const flowTimeout = 2 * time.Minute
 func (s *subscriber) loop(ctx context.Context, started *atomic.Int64, rec *recorder, log *slog.Logger) {
 	for ctx.Err() == nil {
 		if n := started.Add(1); s.cfg.Flows > 0 && n > int64(s.cfg.Flows) {
+			started.Add(-1)
+			return
+		}
+		if !s.pace.wait(ctx) {
 			started.Add(-1)
 			return
 		}

@@ -1,8 +1,10 @@
 package policy
 
 import (
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/x509"
 	"fmt"
 	"testing"
 )
@@ -44,5 +46,26 @@ func BenchmarkCheckKey(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		_ = p.CheckKey(&key.PublicKey)
+	}
+}
+
+// BenchmarkCheckCSR is finalize's CSR check: names against the order, the
+// key, and the extensions asked for.
+func BenchmarkCheckCSR(b *testing.B) {
+	p := mustNew(b, Config{})
+	key := mustECKey(b, elliptic.P256())
+	account := mustECKey(b, elliptic.P256())
+	der := csrDER(b, key, &x509.CertificateRequest{DNSNames: []string{"quarry.com", "www.quarry.com"}})
+	csr, err := x509.ParseCertificateRequest(der)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ids := dns("quarry.com", "www.quarry.com")
+	if err := p.CheckCSR(csr, ids, account.Public()); err != nil {
+		b.Fatalf("got %v, want the CSR accepted", err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = p.CheckCSR(csr, ids, account.Public())
 	}
 }

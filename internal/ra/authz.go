@@ -43,23 +43,31 @@ func (r *RA) RespondChallenge(ctx context.Context, acct *core.Account, az *core.
 		}
 		return nil, fmt.Errorf("starting challenge: %w", err)
 	}
-	if err := r.startValidation(ctx, acct, az, ch); err != nil {
+	done, err := r.validateInBackground(ctx, acct, az, ch)
+	if err != nil {
 		return nil, err
 	}
-	started := *ch
-	started.Status = acme.StatusProcessing
-	return &started, nil
+	return r.awaitOutcome(ctx, done, az, ch)
 }
 
 // startValidation validates a challenge already marked processing, in the
 // background.
 func (r *RA) startValidation(ctx context.Context, acct *core.Account, az *core.Authorization, ch *core.Challenge) error {
+	_, err := r.validateInBackground(ctx, acct, az, ch)
+	return err
+}
+
+// validateInBackground is startValidation; the returned channel closes
+// when the outcome is stored.
+func (r *RA) validateInBackground(ctx context.Context, acct *core.Account, az *core.Authorization, ch *core.Challenge) (<-chan struct{}, error) {
 	req := va.Request{
 		Identifier: az.Identifier, Wildcard: az.Wildcard, Challenge: ch.Type,
 		Token: ch.Token, KeyAuthorization: ch.Token + "." + acct.KeyID,
 	}
 	azCopy, chCopy := *az, *ch
-	return r.background(func() {
+	done := make(chan struct{})
+	return done, r.background(func() {
+		defer close(done)
 		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), r.cfg.ValidationTimeout)
 		defer cancel()
 		r.validate(vctx, &azCopy, &chCopy, req)

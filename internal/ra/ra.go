@@ -51,6 +51,9 @@ type Config struct {
 	PendingAuthzLifetime time.Duration
 	ValidAuthzLifetime   time.Duration
 	ValidationTimeout    time.Duration
+	// ChallengeWait bounds how long a challenge response waits for its
+	// validation's outcome; 0 means DefaultChallengeWait, negative not at all.
+	ChallengeWait time.Duration
 	// TermsOfService, when set, must be agreed to by new accounts.
 	TermsOfService string
 	// EABRequired refuses accounts without an external account binding.
@@ -109,6 +112,9 @@ func New(cfg Config, deps Deps) (*RA, error) {
 	}
 	if cfg.ValidationTimeout <= 0 {
 		cfg.ValidationTimeout = 30 * time.Second
+	}
+	if cfg.ChallengeWait == 0 {
+		cfg.ChallengeWait = DefaultChallengeWait
 	}
 	if len(cfg.Profiles) == 0 {
 		cfg.Profiles = ca.DefaultProfiles()

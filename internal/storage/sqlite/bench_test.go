@@ -16,6 +16,7 @@ import (
 
 func BenchmarkNewAccount(b *testing.B) {
 	s := open(b, filepath.Join(b.TempDir(), "bench.db"))
+	b.ReportAllocs()
 	for i := range b.N {
 		a := &core.Account{Key: []byte(`{"kty":"OKP"}`), KeyID: fmt.Sprintf("key-%d", i), Status: acme.StatusValid,
 			Contact: []string{"mailto:a@example.com"}, CreatedAt: now}
@@ -28,6 +29,7 @@ func BenchmarkNewAccount(b *testing.B) {
 func BenchmarkNewOrder3Authzs(b *testing.B) {
 	s := open(b, filepath.Join(b.TempDir(), "bench.db"))
 	acct := newAccount(b, s, 0)
+	b.ReportAllocs()
 	for range b.N {
 		azs := []*core.Authorization{benchAuthz(acct, "a.example"), benchAuthz(acct, "b.example"), benchAuthz(acct, "c.example")}
 		o := &core.Order{AccountID: acct.ID, Status: acme.StatusPending, Expires: now.Add(time.Hour), CreatedAt: now,
@@ -54,6 +56,7 @@ func BenchmarkFinishChallenge(b *testing.B) {
 		azs = append(azs, batch...)
 	}
 	records := []acme.ValidationRecord{{URL: "http://h.example/", Hostname: "h.example", Port: "80", AddressUsed: "192.0.2.1"}}
+	b.ReportAllocs()
 	b.ResetTimer()
 	for _, az := range azs {
 		ch := *az.Challenges[0]
@@ -83,6 +86,7 @@ func BenchmarkFinalizeOrder(b *testing.B) {
 		orders = append(orders, o)
 	}
 	der := make([]byte, 1200) // about an ECDSA leaf
+	b.ReportAllocs()
 	b.ResetTimer()
 	for i, o := range orders[:b.N] {
 		cert := &core.Certificate{Serial: fmt.Sprintf("%032x", i+1), AccountID: acct.ID, OrderID: o.ID, IssuerID: "ecdsa",

@@ -18,10 +18,12 @@ var _ storage.Store = (*Store)(nil)
 // synchronous=FULL in WAL mode syncs the log on every commit, so a
 // committed issuance survives power loss, not only a process crash.
 // Writes BEGIN IMMEDIATE so a transaction takes the write lock before it
-// reads, and never fails to upgrade half-way.
+// reads, and never fails to upgrade half-way. The writer leaves
+// checkpoints to a connection of their own (checkpoint.go).
 const (
-	writerParams = "_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1&_txlock=immediate&_dqs=0"
-	readerParams = "_busy_timeout=10000&_foreign_keys=1&_query_only=1&_dqs=0"
+	writerParams     = "_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_foreign_keys=1&_txlock=immediate&_dqs=0&_pragma=wal_autocheckpoint(0)"
+	readerParams     = "_busy_timeout=10000&_foreign_keys=1&_query_only=1&_dqs=0"
+	checkpointParams = "_busy_timeout=10000&_synchronous=FULL&_dqs=0"
 )
 
 // readConns is the size of the read pool; WAL lets readers run beside the
@@ -31,8 +33,10 @@ const readConns = 8
 // Store is a storage.Store on one SQLite database file. It is safe for
 // concurrent use.
 type Store struct {
-	writer *sql.DB // one connection: writes are serialized here
-	reader *sql.DB // read-only pool
+	writer  *sql.DB // one connection: writes are serialized here
+	reader  *sql.DB // read-only pool
+	commits *committer
+	ckpt    *checkpointer
 }
 
 // Open opens or creates the database at path, applies pending schema
@@ -43,7 +47,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, errors.New("opening database: empty path")
 	}
 	name := "file:" + escapePath(filepath.Clean(path))
-	writer, err := sql.Open("sqlite", name+"?"+writerParams)
+	writer, err := openDB(name + "?" + writerParams)
 	if err != nil {
 		return nil, fmt.Errorf("opening database %s: %w", path, err)
 	}
@@ -51,19 +55,25 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	writer.SetMaxIdleConns(1)
 	writer.SetConnMaxLifetime(0)
 	writer.SetConnMaxIdleTime(0)
-	s := &Store{writer: writer}
+	s := &Store{writer: writer, commits: newCommitter(writer)}
 	if err := s.prepare(ctx, path); err != nil {
+		s.commits.close()
 		writer.Close()
 		return nil, err
 	}
-	reader, err := sql.Open("sqlite", name+"?"+readerParams)
+	reader, err := openDB(name + "?" + readerParams)
 	if err != nil {
+		s.commits.close()
 		writer.Close()
 		return nil, fmt.Errorf("opening database %s for reading: %w", path, err)
 	}
 	reader.SetMaxOpenConns(readConns)
 	reader.SetMaxIdleConns(readConns)
 	s.reader = reader
+	if s.ckpt, err = startCheckpointer(name + "?" + checkpointParams); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("opening database %s for checkpoints: %w", path, err)
+	}
 	return s, nil
 }
 
@@ -85,11 +95,17 @@ func (s *Store) prepare(ctx context.Context, path string) error {
 // Close closes both pools. The last connection to close checkpoints the
 // write-ahead log into the database file.
 func (s *Store) Close() error {
+	var cerr error
+	if s.ckpt != nil {
+		cerr = s.ckpt.close()
+		s.ckpt = nil
+	}
+	s.commits.close()
 	var rerr error
 	if s.reader != nil {
 		rerr = s.reader.Close()
 	}
-	return errors.Join(rerr, s.writer.Close())
+	return errors.Join(cerr, rerr, s.writer.Close())
 }
 
 // escapePath makes a file name safe inside a "file:" URI, whose query and
@@ -98,20 +114,10 @@ func escapePath(p string) string {
 	return strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(p)
 }
 
-// write runs f in one immediate (write-locked) transaction on the writer.
+// write runs f in one immediate (write-locked) transaction on the writer;
+// transactions queued together share a commit (groupcommit.go).
 func (s *Store) write(ctx context.Context, f func(tx *sql.Tx) error) error {
-	tx, err := s.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("beginning transaction: %w", err)
-	}
-	if err := f(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("committing: %w", err)
-	}
-	return nil
+	return s.commits.do(ctx, f)
 }
 
 // read runs f in one read-only transaction, so several queries see one
