@@ -44,7 +44,7 @@ func (s *Store) StartChallenge(ctx context.Context, challengeID int64) error {
 		}
 		tag, err := tx.Exec(ctx, `UPDATE challenges SET status = 'processing'
 			WHERE id = $1 AND status = 'pending'
-			AND authz_id IN (SELECT id FROM authzs WHERE status = 'pending')
+			AND EXISTS (SELECT 1 FROM authzs WHERE authzs.id = challenges.authz_id AND authzs.status = 'pending')
 			AND NOT EXISTS (SELECT 1 FROM challenges other
 				WHERE other.authz_id = challenges.authz_id AND other.status != 'pending')`, challengeID)
 		if err != nil {
