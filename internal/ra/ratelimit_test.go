@@ -197,7 +197,10 @@ func TestRAFailedValidationsCount(t *testing.T) {
 }
 
 func TestRACertificatesSpentAtFinalizeRenewalsExempt(t *testing.T) {
-	e := newRLEnv(t, map[ratelimit.Name]ratelimit.Limit{ratelimit.CertificatesPerFQDNSet: {Count: 1, Period: 24 * time.Hour}})
+	e := newRLEnv(t, map[ratelimit.Name]ratelimit.Limit{
+		ratelimit.CertificatesPerDomain:  {Count: 1, Period: 24 * time.Hour},
+		ratelimit.CertificatesPerFQDNSet: {Count: 2, Period: 24 * time.Hour},
+	})
 	// Two orders pass newOrder's check together; only one can finalize.
 	o1, a1, err := e.order("www.quarry.test", "")
 	if err != nil {
@@ -225,11 +228,19 @@ func TestRACertificatesSpentAtFinalizeRenewalsExempt(t *testing.T) {
 	if _, _, err := e.order("www.quarry.test", "AAAA.AAAA"); !errors.Is(err, core.ErrMalformed) {
 		t.Fatalf("order replacing no certificate of the account: got %v, want malformed", err)
 	}
+	// A renewal skips CertificatesPerDomain, which is spent.
 	o3, a3, err := e.order("www.quarry.test", ariID(first))
 	if err != nil {
 		t.Fatalf("renewal order: got %v, want allowed", err)
 	}
-	if _, err := e.issue(o3, a3); err != nil {
+	second, err := e.issue(o3, a3)
+	if err != nil {
 		t.Fatalf("renewal certificate: got %v, want issued", err)
+	}
+	// Renewing the renewal is refused: the set has had its two
+	// certificates, and a renewal loop must not go on unlimited.
+	if _, _, err := e.order("www.quarry.test", ariID(second)); !errors.Is(err, core.ErrRateLimited) ||
+		!strings.Contains(err.Error(), "CertificatesPerFQDNSet") {
+		t.Fatalf("renewal of a set at its limit: got %v, want CertificatesPerFQDNSet refusal", err)
 	}
 }
