@@ -214,6 +214,7 @@ func TestMalformedRequests(t *testing.T) {
 		{"renewalInfo serial too long", get(r.dir.RenewalInfo + "/AQID." + base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{1}, 22))), 400, "malformed"},
 		{"renewalInfo key id too long", get(r.dir.RenewalInfo + "/" + base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{1}, 65)) + ".AQ"), 400, "malformed"},
 		{"renewalInfo huge", get(r.dir.RenewalInfo + "/" + strings.Repeat("A", 6000) + ".AQ"), 400, "malformed"},
+		{"renewalInfo carriage return", get(r.dir.RenewalInfo + "/AQID.ASNF%0DZ4k"), 400, "malformed"},
 		{"renewalInfo unknown certificate", get(r.dir.RenewalInfo + "/AQID.ASNFZ4k"), 404, "malformed"},
 		{"renewalInfo POST", post(r.dir.RenewalInfo+"/AQID.ASNFZ4k", []byte("{}")), 405, "malformed"},
 		// Resources.
