@@ -244,3 +244,35 @@ func TestRACertificatesSpentAtFinalizeRenewalsExempt(t *testing.T) {
 		t.Fatalf("renewal of a set at its limit: got %v, want CertificatesPerFQDNSet refusal", err)
 	}
 }
+
+// An order that loses the race to replace a certificate issues nothing,
+// so its certificate spend is given back.
+func TestRAReplacementLoserRefunded(t *testing.T) {
+	e := newRLEnv(t, map[ratelimit.Name]ratelimit.Limit{ratelimit.CertificatesPerFQDNSet: {Count: 3, Period: 24 * time.Hour}})
+	o, a, err := e.order("www.quarry.test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.issue(o, a)
+	if err != nil {
+		t.Fatalf("first certificate: %v", err)
+	}
+	oA, aA, err := e.order("www.quarry.test", ariID(first))
+	if err != nil {
+		t.Fatalf("first renewal order: %v", err)
+	}
+	oB, aB, err := e.order("www.quarry.test", ariID(first))
+	if err != nil {
+		t.Fatalf("second renewal order: %v", err)
+	}
+	if _, err := e.issue(oA, aA); err != nil {
+		t.Fatalf("first renewal: %v", err)
+	}
+	if _, err := e.issue(oB, aB); !errors.Is(err, core.ErrAlreadyReplaced) {
+		t.Fatalf("second renewal: got %v, want alreadyReplaced", err)
+	}
+	// Two certificates of three: the third is still to be had.
+	if _, _, err := e.order("www.quarry.test", ""); err != nil {
+		t.Fatalf("order after a lost replacement: got %v, want allowed (the loser's spend refunded)", err)
+	}
+}
