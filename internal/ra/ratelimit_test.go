@@ -276,3 +276,40 @@ func TestRAReplacementLoserRefunded(t *testing.T) {
 		t.Fatalf("order after a lost replacement: got %v, want allowed (the loser's spend refunded)", err)
 	}
 }
+
+// An order whose stored replaces no longer parses (stored before the
+// parser was made stricter) fails to finalize without being left
+// processing, and gives its certificate spend back.
+func TestRAUnparsableStoredReplaces(t *testing.T) {
+	e := newRLEnv(t, map[ratelimit.Name]ratelimit.Limit{ratelimit.CertificatesPerFQDNSet: {Count: 1, Period: 24 * time.Hour}})
+	ctx := context.Background()
+	o, a, err := e.order("www.quarry.test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.validate(a[0]); st != acme.StatusValid {
+		t.Fatalf("validation: got %s, want valid", st)
+	}
+	bad := &core.Order{AccountID: e.acct.ID, Status: acme.StatusPending, Expires: time.Now().Add(time.Hour),
+		Identifiers: o.Identifiers, Profile: o.Profile, Replaces: "AQID.AS\rNFZ4k", CreatedAt: time.Now(), AuthzIDs: o.AuthzIDs}
+	if err := e.store.NewOrder(ctx, bad, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, authzs, err := e.ra.GetOrder(ctx, bad.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{DNSNames: []string{"www.quarry.test"}}, leafKey)
+	csr, _ := x509.ParseCertificateRequest(der)
+	if _, err := e.ra.Finalize(ctx, e.acct, bad, authzs, csr); !errors.Is(err, core.ErrMalformed) {
+		t.Fatalf("finalize: got %v, want malformed", err)
+	}
+	if got, _, _ := e.ra.GetOrder(ctx, bad.ID); got.Status != acme.StatusPending {
+		t.Fatalf("order after the refused finalize: got %s, want pending (not stuck processing)", got.Status)
+	}
+	// The spend was given back: the original order still gets its certificate.
+	if _, err := e.issue(o, a); err != nil {
+		t.Fatalf("certificate for the original order: got %v, want issued", err)
+	}
+}
