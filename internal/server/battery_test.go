@@ -216,6 +216,8 @@ func TestMalformedRequests(t *testing.T) {
 		{"renewalInfo huge", get(r.dir.RenewalInfo + "/" + strings.Repeat("A", 6000) + ".AQ"), 400, "malformed"},
 		{"renewalInfo carriage return", get(r.dir.RenewalInfo + "/AQID.ASNF%0DZ4k"), 400, "malformed"},
 		{"renewalInfo unknown certificate", get(r.dir.RenewalInfo + "/AQID.ASNFZ4k"), 404, "malformed"},
+		{"renewalInfo without an identifier", get(r.dir.RenewalInfo), 404, "malformed"},
+		{"renewalInfo with a trailing path", get(r.dir.RenewalInfo + "/AQID.ASNFZ4k/x"), 404, "malformed"},
 		{"renewalInfo POST", post(r.dir.RenewalInfo+"/AQID.ASNFZ4k", []byte("{}")), 405, "malformed"},
 		// Resources.
 		{"order of another account", func() rawResp {
