@@ -81,13 +81,13 @@ func (r *RA) claimReplacement(ctx context.Context, order *core.Order) error {
 	if order.Replaces == "" {
 		return nil
 	}
+	// A stored value that no longer parses (the parser grew stricter)
+	// sends the order back to pending like a lost claim, not processing.
 	cid, err := parseCertID(order.Replaces)
-	if err != nil {
-		return err
-	}
-	err = r.store.ClaimReplacement(ctx, cid.serial, order.ID)
 	if err == nil {
-		return nil
+		if err = r.store.ClaimReplacement(ctx, cid.serial, order.ID); err == nil {
+			return nil
+		}
 	}
 	if serr := r.store.SetOrderStatus(context.WithoutCancel(ctx), order.ID, acme.StatusProcessing, acme.StatusPending, nil); serr != nil {
 		return fmt.Errorf("returning order to pending after %v: %w", err, serr)

@@ -34,6 +34,11 @@ func parseCertID(s string) (certID, error) {
 	bad := func(why string) (certID, error) {
 		return certID{}, core.Errorf(core.ErrMalformed, "invalid certificate identifier: %s", why)
 	}
+	// encoding/base64 skips CR and LF even in strict mode; a certID
+	// carrying them would name a certificate under a second spelling.
+	if strings.IndexFunc(s, func(c rune) bool { return !isBase64URL(c) && c != '.' }) >= 0 {
+		return bad("want only base64url characters and one dot")
+	}
 	akiPart, serialPart, ok := strings.Cut(s, ".")
 	if !ok || strings.Contains(serialPart, ".") {
 		return bad("want two base64url parts joined by one dot")
@@ -53,6 +58,10 @@ func parseCertID(s string) (certID, error) {
 		return bad("the serial number is not minimally encoded")
 	}
 	return certID{aki: aki, serial: fmt.Sprintf("%x", new(big.Int).SetBytes(ser))}, nil
+}
+
+func isBase64URL(c rune) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
 }
 
 // certificateByID finds the certificate an identifier names; one whose

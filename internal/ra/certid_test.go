@@ -34,6 +34,9 @@ func TestParseCertID(t *testing.T) {
 		{"negative serial", b64(aki) + "." + b64([]byte{0x80}), ""},
 		{"non-minimal serial", b64(aki) + "." + b64([]byte{0x00, 0x01}), ""},
 		{"serial longer than 20 octets", b64(aki) + "." + b64(bytes.Repeat([]byte{1}, 22)), ""},
+		{"carriage return in serial", "0A.A\r00", ""},
+		{"newline in key identifier", "aYhba4dGQEHhs3uEe6CuLN4ByNQ\n.AIdlQyE", ""},
+		{"space", b64(aki) + ". AQ", ""},
 		{"key identifier too long", b64(bytes.Repeat([]byte{1}, 65)) + ".AQ", ""},
 	}
 	for _, tt := range tests {

@@ -53,6 +53,7 @@ func (r *RA) Finalize(ctx context.Context, acct *core.Account, order *core.Order
 		return nil, fmt.Errorf("marking order processing: %w", err)
 	}
 	if err := r.claimReplacement(ctx, order); err != nil {
+		r.refund(ctx, res)
 		return nil, err
 	}
 	// Signing must not be abandoned half-way when the client hangs up: the

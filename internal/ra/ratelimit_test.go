@@ -197,7 +197,10 @@ func TestRAFailedValidationsCount(t *testing.T) {
 }
 
 func TestRACertificatesSpentAtFinalizeRenewalsExempt(t *testing.T) {
-	e := newRLEnv(t, map[ratelimit.Name]ratelimit.Limit{ratelimit.CertificatesPerFQDNSet: {Count: 1, Period: 24 * time.Hour}})
+	e := newRLEnv(t, map[ratelimit.Name]ratelimit.Limit{
+		ratelimit.CertificatesPerDomain:  {Count: 1, Period: 24 * time.Hour},
+		ratelimit.CertificatesPerFQDNSet: {Count: 2, Period: 24 * time.Hour},
+	})
 	// Two orders pass newOrder's check together; only one can finalize.
 	o1, a1, err := e.order("www.quarry.test", "")
 	if err != nil {
@@ -225,11 +228,88 @@ func TestRACertificatesSpentAtFinalizeRenewalsExempt(t *testing.T) {
 	if _, _, err := e.order("www.quarry.test", "AAAA.AAAA"); !errors.Is(err, core.ErrMalformed) {
 		t.Fatalf("order replacing no certificate of the account: got %v, want malformed", err)
 	}
+	// A renewal skips CertificatesPerDomain, which is spent.
 	o3, a3, err := e.order("www.quarry.test", ariID(first))
 	if err != nil {
 		t.Fatalf("renewal order: got %v, want allowed", err)
 	}
-	if _, err := e.issue(o3, a3); err != nil {
+	second, err := e.issue(o3, a3)
+	if err != nil {
 		t.Fatalf("renewal certificate: got %v, want issued", err)
+	}
+	// Renewing the renewal is refused: the set has had its two
+	// certificates, and a renewal loop must not go on unlimited.
+	if _, _, err := e.order("www.quarry.test", ariID(second)); !errors.Is(err, core.ErrRateLimited) ||
+		!strings.Contains(err.Error(), "CertificatesPerFQDNSet") {
+		t.Fatalf("renewal of a set at its limit: got %v, want CertificatesPerFQDNSet refusal", err)
+	}
+}
+
+// An order that loses the race to replace a certificate issues nothing,
+// so its certificate spend is given back.
+func TestRAReplacementLoserRefunded(t *testing.T) {
+	e := newRLEnv(t, map[ratelimit.Name]ratelimit.Limit{ratelimit.CertificatesPerFQDNSet: {Count: 3, Period: 24 * time.Hour}})
+	o, a, err := e.order("www.quarry.test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := e.issue(o, a)
+	if err != nil {
+		t.Fatalf("first certificate: %v", err)
+	}
+	oA, aA, err := e.order("www.quarry.test", ariID(first))
+	if err != nil {
+		t.Fatalf("first renewal order: %v", err)
+	}
+	oB, aB, err := e.order("www.quarry.test", ariID(first))
+	if err != nil {
+		t.Fatalf("second renewal order: %v", err)
+	}
+	if _, err := e.issue(oA, aA); err != nil {
+		t.Fatalf("first renewal: %v", err)
+	}
+	if _, err := e.issue(oB, aB); !errors.Is(err, core.ErrAlreadyReplaced) {
+		t.Fatalf("second renewal: got %v, want alreadyReplaced", err)
+	}
+	// Two certificates of three: the third is still to be had.
+	if _, _, err := e.order("www.quarry.test", ""); err != nil {
+		t.Fatalf("order after a lost replacement: got %v, want allowed (the loser's spend refunded)", err)
+	}
+}
+
+// An order whose stored replaces no longer parses (stored before the
+// parser was made stricter) fails to finalize without being left
+// processing, and gives its certificate spend back.
+func TestRAUnparsableStoredReplaces(t *testing.T) {
+	e := newRLEnv(t, map[ratelimit.Name]ratelimit.Limit{ratelimit.CertificatesPerFQDNSet: {Count: 1, Period: 24 * time.Hour}})
+	ctx := context.Background()
+	o, a, err := e.order("www.quarry.test", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := e.validate(a[0]); st != acme.StatusValid {
+		t.Fatalf("validation: got %s, want valid", st)
+	}
+	bad := &core.Order{AccountID: e.acct.ID, Status: acme.StatusPending, Expires: time.Now().Add(time.Hour),
+		Identifiers: o.Identifiers, Profile: o.Profile, Replaces: "AQID.AS\rNFZ4k", CreatedAt: time.Now(), AuthzIDs: o.AuthzIDs}
+	if err := e.store.NewOrder(ctx, bad, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, authzs, err := e.ra.GetOrder(ctx, bad.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leafKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	der, _ := x509.CreateCertificateRequest(rand.Reader, &x509.CertificateRequest{DNSNames: []string{"www.quarry.test"}}, leafKey)
+	csr, _ := x509.ParseCertificateRequest(der)
+	if _, err := e.ra.Finalize(ctx, e.acct, bad, authzs, csr); !errors.Is(err, core.ErrMalformed) {
+		t.Fatalf("finalize: got %v, want malformed", err)
+	}
+	if got, _, _ := e.ra.GetOrder(ctx, bad.ID); got.Status != acme.StatusPending {
+		t.Fatalf("order after the refused finalize: got %s, want pending (not stuck processing)", got.Status)
+	}
+	// The spend was given back: the original order still gets its certificate.
+	if _, err := e.issue(o, a); err != nil {
+		t.Fatalf("certificate for the original order: got %v, want issued", err)
 	}
 }

@@ -17,6 +17,10 @@ var allowedReasons = map[int]string{
 	0: "unspecified", 1: "keyCompromise", 3: "affiliationChanged", 4: "superseded", 5: "cessationOfOperation",
 }
 
+// reasonCessationOfOperation is what a revocation by an account that only
+// holds the certificate's names records, whatever reason it gave.
+const reasonCessationOfOperation = 5
+
 // RevokeRequest is a verified revokeCert request: by an account (Account
 // set) or by the certificate's own key (KeyID set to its thumbprint).
 type RevokeRequest struct {
@@ -50,7 +54,14 @@ func (r *RA) Revoke(ctx context.Context, req RevokeRequest) error {
 	if req.Account != nil {
 		by = fmt.Sprintf("account %d", req.Account.ID)
 	}
-	return r.revokeCert(ctx, cert, parsed, req.Reason, name, by)
+	reason := req.Reason
+	if req.Account != nil && req.Account.ID != cert.AccountID {
+		// Holding the names proves no compromise of someone else's key,
+		// so it must not block that key; the names changed hands, which
+		// is what cessationOfOperation says (as Boulder does).
+		reason, name = reasonCessationOfOperation, allowedReasons[reasonCessationOfOperation]
+	}
+	return r.revokeCert(ctx, cert, parsed, reason, name, by)
 }
 
 // revokeCert is the one revocation path, for ACME requests and quarry

@@ -71,9 +71,11 @@ type Reservation struct {
 type OrderRequest struct {
 	AccountID   int64
 	Identifiers []acme.Identifier
-	// Renewal exempts the order from CertificatesPerDomain and
-	// CertificatesPerFQDNSet. Set it only for an order whose ARI replaces
-	// field names a certificate the RA has checked belongs to the account.
+	// Renewal exempts the order from CertificatesPerDomain. Set it only
+	// for an order whose ARI replaces field names a certificate the RA has
+	// checked belongs to the account. CertificatesPerFQDNSet still applies,
+	// as at Let's Encrypt: a client renewing in a loop, each order
+	// replacing the certificate the last one issued, must still be stopped.
 	Renewal bool
 }
 
@@ -101,7 +103,7 @@ func (l *Limiter) NewAccount(ctx context.Context, ip netip.Addr) (Reservation, e
 }
 
 // NewOrder spends one order from NewOrdersPerAccount and checks, without
-// spending, that the certificate limits (unless a renewal) and
+// spending, that the certificate limits and
 // FailedAuthorizationsPerDomainPerAccount leave room for it.
 func (l *Limiter) NewOrder(ctx context.Context, req OrderRequest) (Reservation, error) {
 	var txns []txn
@@ -109,9 +111,7 @@ func (l *Limiter) NewOrder(ctx context.Context, req OrderRequest) (Reservation, 
 		txns = append(txns, txn{name: NewOrdersPerAccount, key: bucketKey(NewOrdersPerAccount, formatID(req.AccountID)),
 			limit: lim, cost: 1, what: "too many new orders for this account"})
 	}
-	if !req.Renewal {
-		txns = append(txns, l.certificateTxns(req, modeCheck)...)
-	}
+	txns = append(txns, l.certificateTxns(req, modeCheck)...)
 	if lim, ok := l.forKey(FailedAuthorizationsPerDomainPerAccount, formatID(req.AccountID)); ok {
 		seen := map[string]bool{}
 		for _, id := range req.Identifiers {
@@ -129,19 +129,22 @@ func (l *Limiter) NewOrder(ctx context.Context, req OrderRequest) (Reservation, 
 }
 
 // Certificate spends one certificate from CertificatesPerDomain (each
-// registered domain of the order) and CertificatesPerFQDNSet, all or
-// nothing; a renewal spends nothing. Quarry spends at finalization, so
-// orders that passed NewOrder's check together cannot overshoot a limit.
+// registered domain of the order; not for a renewal) and
+// CertificatesPerFQDNSet, all or nothing. Quarry spends at finalization,
+// so orders that passed NewOrder's check together cannot overshoot a limit.
 func (l *Limiter) Certificate(ctx context.Context, req OrderRequest) (Reservation, error) {
-	if req.Renewal {
-		return Reservation{}, nil
-	}
 	return l.batch(ctx, l.certificateTxns(req, modeSpend))
 }
 
+// certificateTxns are the certificate limits an order meets: a renewal
+// skips only CertificatesPerDomain.
 func (l *Limiter) certificateTxns(req OrderRequest, m mode) []txn {
 	var txns []txn
-	for _, d := range certificateSubjects(req.Identifiers) {
+	var subjects []string
+	if !req.Renewal {
+		subjects = certificateSubjects(req.Identifiers)
+	}
+	for _, d := range subjects {
 		if lim, ok := l.forKey(CertificatesPerDomain, d); ok {
 			txns = append(txns, txn{name: CertificatesPerDomain, key: bucketKey(CertificatesPerDomain, d),
 				limit: lim, cost: 1, mode: m, what: "too many certificates for the registered domain " + d})

@@ -276,13 +276,14 @@ func TestOverrides(t *testing.T) {
 	}
 }
 
-// Renewals (ARI replaces) skip the certificate limits but still count as
-// new orders.
+// Renewals (ARI replaces) skip CertificatesPerDomain but still count as
+// new orders and, as at Let's Encrypt, meet CertificatesPerFQDNSet, so a
+// client renewing one set in a loop is stopped.
 func TestRenewalExempt(t *testing.T) {
 	ctx := context.Background()
 	cfg := ratelimit.Config{Limits: map[ratelimit.Name]ratelimit.Limit{
 		ratelimit.CertificatesPerDomain:  {Count: 1, Period: time.Hour},
-		ratelimit.CertificatesPerFQDNSet: {Count: 1, Period: time.Hour},
+		ratelimit.CertificatesPerFQDNSet: {Count: 2, Period: time.Hour},
 		ratelimit.NewOrdersPerAccount:    {Count: 3, Period: time.Hour},
 	}}
 	l := newLimiter(t, cfg, newClock())
@@ -293,8 +294,8 @@ func TestRenewalExempt(t *testing.T) {
 	if _, err := l.Certificate(ctx, first); err != nil {
 		t.Fatalf("first certificate: %v", err)
 	}
-	if _, err := l.NewOrder(ctx, first); !errors.Is(err, core.ErrRateLimited) {
-		t.Fatalf("second order, not a renewal: got %v, want rateLimited", err)
+	if _, err := l.NewOrder(ctx, first); !errors.Is(err, core.ErrRateLimited) || !strings.Contains(err.Error(), "CertificatesPerDomain") {
+		t.Fatalf("second order, not a renewal: got %v, want CertificatesPerDomain refusal", err)
 	}
 	renewal := first
 	renewal.Renewal = true
@@ -304,11 +305,21 @@ func TestRenewalExempt(t *testing.T) {
 	if _, err := l.Certificate(ctx, renewal); err != nil {
 		t.Fatalf("renewal certificate: got %v, want allowed", err)
 	}
-	// The renewal still spent a new order: the third is the last.
-	if _, err := l.NewOrder(ctx, renewal); err != nil {
-		t.Fatalf("third order: got %v, want allowed", err)
+	// Two certificates for the set: a renewal of it is refused too.
+	if _, err := l.NewOrder(ctx, renewal); !errors.Is(err, core.ErrRateLimited) || !strings.Contains(err.Error(), "CertificatesPerFQDNSet") {
+		t.Fatalf("renewal of a set at its limit: got %v, want CertificatesPerFQDNSet refusal", err)
 	}
-	if _, err := l.NewOrder(ctx, renewal); !errors.Is(err, core.ErrRateLimited) || !strings.Contains(err.Error(), "NewOrdersPerAccount") {
+	if _, err := l.Certificate(ctx, renewal); !errors.Is(err, core.ErrRateLimited) || !strings.Contains(err.Error(), "CertificatesPerFQDNSet") {
+		t.Fatalf("renewal certificate of a set at its limit: got %v, want CertificatesPerFQDNSet refusal", err)
+	}
+	// A renewal that adds a name is another set; the renewal still spent
+	// new orders: the third is the last.
+	other := renewal
+	other.Identifiers = dns("www.example.com", "api.example.com")
+	if _, err := l.NewOrder(ctx, other); err != nil {
+		t.Fatalf("renewal order for another set: got %v, want allowed", err)
+	}
+	if _, err := l.NewOrder(ctx, other); !errors.Is(err, core.ErrRateLimited) || !strings.Contains(err.Error(), "NewOrdersPerAccount") {
 		t.Fatalf("fourth order: got %v, want NewOrdersPerAccount refusal", err)
 	}
 }

@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -56,11 +57,23 @@ func TestRenewalInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A certificate of ours named under another issuer's key identifier
+	// is not ours to answer for.
+	_, leaf := e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: dnsIDs("foreign.ari.quarry.test")}, acme.ChallengeHTTP01, ecKey())
+	foreignAKI := append([]byte{}, leaf.AuthorityKeyId...)
+	foreignAKI[0] ^= 0xff
+	serial := leaf.SerialNumber.Bytes()
+	if serial[0]&0x80 != 0 {
+		serial = append([]byte{0}, serial...)
+	}
+	b64 := base64.RawURLEncoding.EncodeToString
 	tests := []struct {
 		name       string
 		id         string
 		wantStatus int
 	}{
+		{"foreign key identifier", b64(foreignAKI) + "." + b64(serial), http.StatusNotFound},
+		{"own key identifier, serial with a leading zero", b64(leaf.AuthorityKeyId) + "." + b64(append([]byte{0}, serial...)), http.StatusBadRequest},
 		{"no dot", "AAAA", http.StatusBadRequest},
 		{"two dots", "AAAA.AQ.AQ", http.StatusBadRequest},
 		{"padding", "AAAA.AQ==", http.StatusBadRequest},

@@ -58,3 +58,24 @@ func TestBlockedKeyAfterKeyCompromise(t *testing.T) {
 		e.obtain(t, ctx, c, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, ecKey())
 	})
 }
+
+// TestThirdPartyKeyCompromiseBlocksNothing revokes a certificate for
+// keyCompromise from another account that merely holds authorizations for
+// its names: that proves nothing about the subscriber's key, so the key
+// stays usable.
+func TestThirdPartyKeyCompromiseBlocksNothing(t *testing.T) {
+	e := startEnv(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	names := dnsIDs("thirdparty.quarry.test")
+	owner, other := e.own(t, ctx), e.own(t, ctx)
+	key := ecKey()
+	_, leaf := e.obtain(t, ctx, owner, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, key)
+	// The other account proves control of the name with its own certificate.
+	e.obtain(t, ctx, other, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, ecKey())
+	if err := other.Revoke(ctx, leaf.Raw, nil, 1); err != nil {
+		t.Fatalf("revoke by an account holding the names: got %v, want revoked", err)
+	}
+	// The owner's key is not blocked.
+	e.obtain(t, ctx, owner, acme.NewOrderRequest{Identifiers: names}, acme.ChallengeHTTP01, key)
+}

@@ -46,6 +46,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" {
 		return nil, errors.New("opening database: empty path")
 	}
+	if err := createPrivate(filepath.Clean(path)); err != nil {
+		return nil, err
+	}
 	name := "file:" + escapePath(filepath.Clean(path))
 	writer, err := openDB(name + "?" + writerParams)
 	if err != nil {
