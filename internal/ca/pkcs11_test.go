@@ -292,3 +292,44 @@ func requireOpenSSLOrWarn(t *testing.T) string {
 	}
 	return path
 }
+
+// TestPKCS11ResumesInterruptedCreation: a first start that stopped after
+// making keys in the token but before writing their certificates finishes
+// with those same keys on the next start, rather than refusing the token.
+func TestPKCS11ResumesInterruptedCreation(t *testing.T) {
+	tok := softhsmtest.New(t, "quarry")[0]
+	cfg := Config{DataDir: filepath.Join(t.TempDir(), "data"), KeyTypes: []string{KeyECDSA}, PKCS11: pkcs11Config(tok)}
+	c, err := Init(context.Background(), cfg, discard())
+	if err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	first, _ := c.IssuerCertificate(idIntECDSA)
+	c.Close()
+	caDir := filepath.Join(cfg.DataDir, "ca")
+	m, err := readManifest(caDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Complete = false
+	if err := writeManifest(caDir, m); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"root-e1.pem", "e1.pem"} {
+		if err := os.Remove(filepath.Join(caDir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, err = Load(context.Background(), cfg, discard())
+	if err != nil {
+		t.Fatalf("Load after an interrupted creation: got %v, want the hierarchy finished", err)
+	}
+	defer c.Close()
+	again, _ := c.IssuerCertificate(idIntECDSA)
+	if !again.PublicKey.(interface{ Equal(crypto.PublicKey) bool }).Equal(first.PublicKey) {
+		t.Error("got a new intermediate key, want the one already in the token")
+	}
+	if m, _ := readManifest(caDir); m == nil || !m.Complete {
+		t.Errorf("got manifest %+v, want it complete", m)
+	}
+	mustIssue(t, c, IssueRequest{PublicKey: ecKey(t, elliptic.P256()).Public(), DNSNames: []string{"resume.example.com"}})
+}
