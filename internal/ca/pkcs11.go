@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/ThalesGroup/crypto11"
@@ -243,7 +244,7 @@ func checkKeyStore(m *manifest, cfg Config) error {
 	case m.KeyStore == keyStorePKCS11 && m.TokenLabel != cfg.PKCS11.TokenLabel:
 		return fmt.Errorf("the CA keys of %s are in PKCS#11 token %q but ca.pkcs11.token-label is %q; fix it", cfg.DataDir, m.TokenLabel, cfg.PKCS11.TokenLabel)
 	case m.KeyStore != "" && m.KeyStore != keyStorePKCS11:
-		return fmt.Errorf("%s records key store %q, which this Quarry does not know", manifestPath(cfg.DataDir+"/ca"), m.KeyStore)
+		return fmt.Errorf("%s records key store %q, which this Quarry does not know", manifestPath(filepath.Join(cfg.DataDir, "ca")), m.KeyStore)
 	}
 	return nil
 }
