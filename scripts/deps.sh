@@ -5,7 +5,7 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 
-packages=(certbot lego pebble nginx-light openssl postgresql haproxy dehydrated uacme acme-tiny caddy acmetool ruby-acme-client curl)
+packages=(certbot lego pebble nginx-light openssl postgresql haproxy dehydrated uacme acme-tiny caddy acmetool ruby-acme-client curl softhsm2)
 
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 	export PATH="/usr/local/go/bin:$PATH"

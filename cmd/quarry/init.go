@@ -45,7 +45,11 @@ func cmdInit(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	defer c.Close()
 	fmt.Fprintf(stdout, "Created the CA hierarchy in %s\n", cfg.DataDir)
+	if p := cfg.CA.PKCS11; p != nil {
+		fmt.Fprintf(stdout, "  Keys:    in PKCS#11 token %q (no key files written)\n", p.TokenLabel)
+	}
 	fmt.Fprintf(stdout, "  Issuers: %s\n", strings.Join(c.IssuerIDs(), ", "))
 	fmt.Fprintf(stdout, "  Roots:   %s (give this file to clients that should trust Quarry)\n", c.RootsPEMPath())
 	return nil

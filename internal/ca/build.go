@@ -32,10 +32,19 @@ type builder struct {
 	complete bool
 	keys     map[string]crypto.Signer     // by key ID
 	certs    map[string]*x509.Certificate // by certificate ID
+	token    *token                       // non-nil when the keys live in a PKCS#11 token
 }
 
 func (b *builder) keyPath(id string) string  { return filepath.Join(b.dir, id+".key") }
 func (b *builder) certPath(id string) string { return filepath.Join(b.dir, id+".pem") }
+
+// keyWhere names where a key lives, for messages.
+func (b *builder) keyWhere(id string) string {
+	if b.token != nil {
+		return fmt.Sprintf("token %q (key %s)", b.token.label, tokenKeyLabel(id))
+	}
+	return b.keyPath(id)
+}
 
 func (b *builder) build(ctx context.Context, nodes []node) error {
 	for _, n := range nodes {
@@ -57,6 +66,9 @@ func (b *builder) build(ctx context.Context, nodes []node) error {
 func (b *builder) key(ctx context.Context, n node) (crypto.Signer, error) {
 	if !n.ownsKey() {
 		return b.keys[n.keyID], nil
+	}
+	if b.token != nil {
+		return b.tokenKey(ctx, n)
 	}
 	path := b.keyPath(n.id)
 	data, err := readOptional(path)
@@ -152,7 +164,7 @@ func (b *builder) create(n node, key crypto.Signer) (*x509.Certificate, error) {
 func (b *builder) check(n node, cert *x509.Certificate, key crypto.Signer) error {
 	type equaler interface{ Equal(crypto.PublicKey) bool }
 	if pub, ok := key.Public().(equaler); !ok || !pub.Equal(cert.PublicKey) {
-		return fmt.Errorf("its public key is not the one in %s", b.keyPath(n.keyID))
+		return fmt.Errorf("its public key is not the one in %s", b.keyWhere(n.keyID))
 	}
 	if !cert.IsCA || !cert.BasicConstraintsValid {
 		return fmt.Errorf("it is not a CA certificate")

@@ -36,6 +36,8 @@ type CA struct {
 	mutate func(*x509.Certificate)
 
 	tlsMu sync.Mutex // one ServerCertificate at a time
+
+	token *token // the PKCS#11 token holding the CA keys; nil for key files
 }
 
 // issuer is an intermediate that signs leaves, with the throwaway key that

@@ -41,6 +41,9 @@ type Config struct {
 	CRLShards int
 	// OCSP turns the OCSP responder's URL and signing on; off by default.
 	OCSP OCSPConfig
+	// PKCS11, when enabled, keeps the root and intermediate keys in a
+	// PKCS#11 token instead of files; only certificates go to DataDir.
+	PKCS11 PKCS11Config
 
 	// Profiles are the certificate profiles, the default first; empty
 	// means DefaultProfiles (see defaultProfiles).

@@ -35,7 +35,7 @@ func Load(ctx context.Context, cfg Config, log *slog.Logger) (*CA, error) {
 		log.WarnContext(ctx, "configured CA key types differ from the data directory's; using the recorded ones",
 			slog.String("configured", strings.Join(configured, ",")), slog.String("recorded", strings.Join(m.KeyTypes, ",")))
 	}
-	return open(ctx, cfg, m, log)
+	return open(ctx, cfg, m, log, nil)
 }
 
 // Init creates a new hierarchy in cfg.DataDir and fails if one, or any part
@@ -71,35 +71,69 @@ func create(ctx context.Context, cfg Config, log *slog.Logger) (*CA, error) {
 		}
 		return nil, caErr(err)
 	}
+	var tok *token
+	if cfg.PKCS11.Enabled() {
+		var err error
+		if tok, err = openToken(cfg.PKCS11); err != nil {
+			return nil, caErr(err)
+		}
+		if err := checkTokenFree(tok, plan(cfg)); err != nil {
+			tok.Close()
+			return nil, caErr(err)
+		}
+	}
 	m := newManifest(cfg)
 	if err := writeManifest(caDir, m); err != nil {
+		closeToken(tok)
 		return nil, caErr(err)
 	}
 	log.InfoContext(ctx, "creating the CA hierarchy", slog.String("dir", caDir),
 		slog.String("issuers", strings.Join(m.IssuerIDs, ",")))
-	return open(ctx, cfg, m, log)
+	return open(ctx, cfg, m, log, tok)
 }
 
-// open builds the hierarchy the manifest records and makes the CA.
-func open(ctx context.Context, cfg Config, m *manifest, log *slog.Logger) (*CA, error) {
+func closeToken(t *token) {
+	if t != nil {
+		t.Close()
+	}
+}
+
+// open builds the hierarchy the manifest records and makes the CA. It
+// takes ownership of tok (nil: open the configured token, if any) and
+// closes it on failure.
+func open(ctx context.Context, cfg Config, m *manifest, log *slog.Logger, tok *token) (c *CA, err error) {
+	defer func() {
+		if err != nil {
+			closeToken(tok)
+		}
+	}()
 	cfg = m.apply(cfg)
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if err := checkKeyStore(m, cfg); err != nil {
+		return nil, caErr(err)
+	}
+	if tok == nil && cfg.PKCS11.Enabled() {
+		if tok, err = openToken(cfg.PKCS11); err != nil {
+			return nil, caErr(err)
+		}
 	}
 	caDir := filepath.Join(cfg.DataDir, "ca")
 	if err := ensureDir(caDir, 0o700); err != nil {
 		return nil, caErr(err)
 	}
 	b := &builder{cfg: cfg, log: log, dir: caDir, complete: m.Complete,
-		keys: map[string]crypto.Signer{}, certs: map[string]*x509.Certificate{}}
+		keys: map[string]crypto.Signer{}, certs: map[string]*x509.Certificate{}, token: tok}
 	nodes := plan(cfg)
 	if err := b.build(ctx, nodes); err != nil {
 		return nil, caErr(err)
 	}
-	c, err := newCA(cfg, b, nodes, log)
+	c, err = newCA(cfg, b, nodes, log)
 	if err != nil {
 		return nil, caErr(err)
 	}
+	c.token = tok
 	if err := c.writeRoots(); err != nil {
 		return nil, caErr(err)
 	}

@@ -20,6 +20,10 @@ type manifest struct {
 	Names        Names    `json:"names"`
 	IssuerIDs    []string `json:"issuer_ids"` // intermediates that sign leaves
 	CertIDs      []string `json:"cert_ids"`   // every certificate of the hierarchy
+	// KeyStore is "" for key files beside the certificates, or
+	// "pkcs11" for keys in the token TokenLabel names.
+	KeyStore   string `json:"key_store,omitempty"`
+	TokenLabel string `json:"token_label,omitempty"`
 }
 
 const manifestName = "hierarchy.json"
@@ -30,6 +34,9 @@ func newManifest(cfg Config) *manifest {
 	m := &manifest{
 		Version: 1, KeyTypes: cfg.KeyTypes, Organization: cfg.Organization,
 		Country: cfg.Country, Names: cfg.Names,
+	}
+	if cfg.PKCS11.Enabled() {
+		m.KeyStore, m.TokenLabel = keyStorePKCS11, cfg.PKCS11.TokenLabel
 	}
 	for _, n := range plan(cfg) {
 		m.CertIDs = append(m.CertIDs, n.id)

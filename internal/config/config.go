@@ -116,6 +116,7 @@ type CA struct {
 	IntermediateValidity Duration `yaml:"intermediate-validity"`
 	LeafValidity         Duration `yaml:"leaf-validity"`
 	Backdate             Duration `yaml:"backdate"`
+	PKCS11               *PKCS11  `yaml:"pkcs11"` // see keys.go
 }
 
 // Policy configures identifier policy on top of the preset.
@@ -305,6 +306,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.CRL.validate()...)
 	errs = append(errs, c.RateLimits.validate()...)
 	errs = append(errs, c.OCSP.validate()...)
+	errs = append(errs, c.CA.PKCS11.validate()...)
 	if err := c.validateStorage(); err != nil {
 		errs = append(errs, err)
 	}

@@ -188,6 +188,7 @@ func CAConfig(cfg config.Config, issuerURL string) ca.Config {
 		RootValidity: time.Duration(cfg.CA.RootValidity), IntermediateValidity: time.Duration(cfg.CA.IntermediateValidity),
 		LeafValidity: time.Duration(cfg.CA.LeafValidity), Backdate: time.Duration(cfg.CA.Backdate),
 		IssuerBaseURL: issuerURL, CRLShards: cfg.CRL.Shards, OCSP: caOCSPConfig(cfg), Profiles: Profiles(cfg),
+		PKCS11: caPKCS11Config(cfg),
 		// Internal names are legitimate outside the public preset, so the
 		// lints that check names against the public DNS must not block them.
 		PrivateNames: cfg.Preset != config.PresetPublic,
@@ -274,7 +275,7 @@ func (s *Server) Run(ctx context.Context) error {
 	err := errors.Join(s.acmeSrv.Shutdown(sctx), s.httpSrv.Shutdown(sctx), s.ra.Drain(sctx))
 	stopCRLs()
 	<-crlDone
-	err = errors.Join(err, s.store.Close())
+	err = errors.Join(err, s.store.Close(), s.ca.Close())
 	if runErr != nil && !errors.Is(runErr, http.ErrServerClosed) {
 		return errors.Join(runErr, err)
 	}
@@ -289,6 +290,9 @@ func (s *Server) closeAll() {
 	}
 	if s.store != nil {
 		s.store.Close()
+	}
+	if s.ca != nil {
+		s.ca.Close()
 	}
 }
 
