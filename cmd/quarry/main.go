@@ -12,6 +12,7 @@ package main
 
 import (
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,17 +26,28 @@ var version = "dev"
 // usageError marks errors that are the caller's: exit code 2.
 type usageError struct{ error }
 
+func (u usageError) Unwrap() error { return u.error }
+
 func main() {
 	err := run(os.Args[1:], os.Stdout, os.Stderr)
-	if err == nil {
-		return
+	code := exitCode(err)
+	if code != 0 {
+		fmt.Fprintln(os.Stderr, "quarry:", err)
 	}
-	fmt.Fprintln(os.Stderr, "quarry:", err)
+	os.Exit(code)
+}
+
+// exitCode is 0 for success and for -h (the usage was printed as asked),
+// 2 for the caller's mistakes, 1 for everything else.
+func exitCode(err error) int {
 	var ue usageError
-	if errors.As(err, &ue) {
-		os.Exit(2)
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		return 2
 	}
-	os.Exit(1)
+	return 1
 }
 
 func run(args []string, stdout, stderr io.Writer) error {

@@ -65,3 +65,25 @@ func TestInitCreatesHierarchy(t *testing.T) {
 		t.Error("a second init: got success, want a refusal to overwrite the CA")
 	}
 }
+
+func TestExitCode(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want int
+	}{
+		{"help on a subcommand", []string{"serve", "-h"}, 0},
+		{"help on admin", []string{"admin", "revoke", "-h"}, 0},
+		{"unknown flag", []string{"serve", "--no-such-flag"}, 2},
+		{"unknown command", []string{"frobnicate"}, 2},
+		{"version", []string{"version"}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out, errOut bytes.Buffer
+			if got := exitCode(run(tt.args, &out, &errOut)); got != tt.want {
+				t.Errorf("quarry %v: got exit code %d, want %d (stderr %q)", tt.args, got, tt.want, errOut.String())
+			}
+		})
+	}
+}
