@@ -128,7 +128,7 @@ func copyStorage(ctx context.Context, from, to string, stdout io.Writer) error {
 	}
 	fmt.Fprintln(stdout, "Copying a snapshot in one transaction (writes made to the source from now on are not copied):")
 	counts, err := dst.CopyFromSQLite(ctx, src.ReadOnlyDB(), func(c postgres.TableCount) {
-		fmt.Fprintf(stdout, "  %-14s %8d rows\n", c.Table, c.Rows)
+		fmt.Fprintf(stdout, "  %-20s %8d rows\n", c.Table, c.Rows)
 	})
 	if err != nil {
 		return fmt.Errorf("copying (nothing was written to the target): %w", err)
