@@ -57,7 +57,7 @@ func cmdVA(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{err}
 	}
-	log := newLogger(stderr, *logLevel, *logFormat).With("perspective", *name)
+	log := newLogger(stderr, *logLevel, *logFormat)
 	srv, err := varemote.NewServer(varemote.ServerConfig{
 		Perspective: *name, TLS: tlsCfg,
 		VA: va.Config{

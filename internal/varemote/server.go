@@ -59,6 +59,7 @@ func NewServer(cfg ServerConfig, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	log = log.With("perspective", cfg.Perspective)
 	s := &Server{cfg: cfg, log: log, vas: map[string]*va.VA{}}
 	if _, err := s.vaFor(cfg.VA.CAAIdentities); err != nil {
 		return nil, err
@@ -172,21 +173,18 @@ func (s *Server) handleCAA(w http.ResponseWriter, r *http.Request) {
 	s.answer(w, r, "CAA check", req.Identifier, nil, err)
 }
 
-// answer writes the result and logs one event for the request.
+// answer writes the result and logs one event for the request; the VA
+// has logged the details of the check itself.
 func (s *Server) answer(w http.ResponseWriter, r *http.Request, what string, id acme.Identifier, records []acme.ValidationRecord, err error) {
 	res := result{Perspective: s.cfg.Perspective, Records: records}
-	attrs := []slog.Attr{
-		slog.String("perspective", s.cfg.Perspective), slog.String("identifier", id.Value),
-		slog.String("primary", clientName(r)),
-	}
+	outcome := "succeeded"
 	if err != nil {
 		ce := core.AsError(err)
 		res.Error = &wireError{Kind: ce.Kind, Detail: ce.Detail}
-		attrs = append(attrs, slog.String("kind", string(ce.Kind)), slog.String("detail", ce.Detail))
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, what+" failed", attrs...)
-	} else {
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, what+" succeeded", attrs...)
+		outcome = "failed: " + string(ce.Kind)
 	}
+	s.log.InfoContext(r.Context(), "answered primary", slog.String("check", what), slog.String("identifier", id.Value),
+		slog.String("outcome", outcome), slog.String("primary", clientName(r)))
 	writeJSON(w, http.StatusOK, res)
 }
 
