@@ -27,8 +27,12 @@ type Perspectives struct {
 
 // RemotePerspective is one `quarry va`.
 type RemotePerspective struct {
-	Name       string `yaml:"name"`
-	URL        string `yaml:"url"` // https://host:port
+	Name string `yaml:"name"`
+	URL  string `yaml:"url"` // https://host:port
+	// RIR is the regional Internet registry whose service region the
+	// perspective is in: ARIN, RIPE, APNIC, LACNIC or AFRINIC. Set on every
+	// remote or none; when set, corroborating remotes must span two.
+	RIR        string `yaml:"rir"`
 	ClientCert string `yaml:"client-cert"`
 	ClientKey  string `yaml:"client-key"`
 	ServerCA   string `yaml:"server-ca"`
@@ -85,10 +89,36 @@ func (p Perspectives) validate() []error {
 			bad("%s: needs client-cert, client-key and server-ca (its own or the section's)", where)
 		}
 	}
+	errs = append(errs, p.validateRIRs()...)
 	if m := p.MaxRemoteFailures; m != nil {
 		if allowed := brAllowedFailures(len(p.Remotes)); *m < 0 || *m > allowed {
 			bad("perspectives.max-remote-failures: must be between 0 and %d for %d remotes (the Baseline Requirements' allowance)", allowed, len(p.Remotes))
 		}
+	}
+	return errs
+}
+
+func (p Perspectives) validateRIRs() []error {
+	var errs []error
+	named, distinct := 0, map[string]bool{}
+	for i, r := range p.Remotes {
+		if r.RIR == "" {
+			continue
+		}
+		switch r.RIR {
+		case "ARIN", "RIPE", "APNIC", "LACNIC", "AFRINIC":
+		default:
+			errs = append(errs, fmt.Errorf("perspectives.remotes[%d].rir: %q is not ARIN, RIPE, APNIC, LACNIC or AFRINIC", i, r.RIR))
+		}
+		named++
+		distinct[r.RIR] = true
+	}
+	switch {
+	case named == 0:
+	case named != len(p.Remotes):
+		errs = append(errs, fmt.Errorf("perspectives.remotes: rir must be set on every remote or on none"))
+	case len(distinct) < 2:
+		errs = append(errs, fmt.Errorf("perspectives.remotes: the remotes' rir must name at least two registries"))
 	}
 	return errs
 }

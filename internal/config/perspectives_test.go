@@ -27,6 +27,10 @@ func TestPerspectivesSection(t *testing.T) {
 		{name: "duplicate name", yaml: "perspectives:\n" + auth + "  remotes:\n" + remote("a") + remote("a"), wantErr: `perspectives.remotes[1].name: "a" appears twice`},
 		{name: "no name", yaml: "perspectives:\n" + auth + "  remotes:\n    - url: https://a.example.net\n", wantErr: "perspectives.remotes[0].name"},
 		{name: "negative timeout", yaml: "perspectives:\n  timeout: -1s\n", wantErr: "perspectives.timeout"},
+		{name: "registries", yaml: "perspectives:\n" + auth + "  remotes:\n" + remote("a") + "      rir: ARIN\n" + remote("b") + "      rir: RIPE\n", wantRemotes: 2},
+		{name: "unknown registry", yaml: "perspectives:\n" + auth + "  remotes:\n" + remote("a") + "      rir: arin\n" + remote("b") + "      rir: RIPE\n", wantErr: `perspectives.remotes[0].rir: "arin" is not`},
+		{name: "registry on some remotes", yaml: "perspectives:\n" + auth + "  remotes:\n" + remote("a") + "      rir: ARIN\n" + remote("b"), wantErr: "rir must be set on every remote or on none"},
+		{name: "one registry", yaml: "perspectives:\n" + auth + "  remotes:\n" + remote("a") + "      rir: ARIN\n" + remote("b") + "      rir: ARIN\n", wantErr: "at least two registries"},
 		{name: "unknown key", yaml: "perspectives:\n  quorum: 2\n", wantErr: "quorum"},
 	}
 	for _, tt := range tests {

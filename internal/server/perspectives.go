@@ -29,7 +29,7 @@ func corroborated(cfg config.Config, local *va.VA, log *slog.Logger) (ra.Validat
 		if err != nil {
 			return nil, fmt.Errorf("perspective %s: %w", r.Name, err)
 		}
-		c, err := varemote.NewClient(varemote.ClientConfig{Name: r.Name, URL: r.URL, TLS: tlsCfg, CAAIdentities: cfg.ACME.CAAIdentities})
+		c, err := varemote.NewClient(varemote.ClientConfig{Name: r.Name, URL: r.URL, RIR: r.RIR, TLS: tlsCfg, CAAIdentities: cfg.ACME.CAAIdentities})
 		if err != nil {
 			return nil, err
 		}

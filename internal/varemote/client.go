@@ -20,6 +20,9 @@ import (
 type ClientConfig struct {
 	Name string
 	URL  string // https://host:port of `quarry va`
+	// RIR is the regional Internet registry whose service region the
+	// perspective is in (ARIN, RIPE, APNIC, LACNIC, AFRINIC); optional.
+	RIR string
 	// TLS holds the primary's client certificate and the roots that the
 	// perspective's server certificate must chain to.
 	TLS *tls.Config
@@ -30,9 +33,9 @@ type ClientConfig struct {
 
 // Client asks one remote perspective. It is safe for concurrent use.
 type Client struct {
-	name, base    string
-	caaIdentities []string
-	http          *http.Client
+	name, base, rir string
+	caaIdentities   []string
+	http            *http.Client
 }
 
 // NewClient checks cfg and returns a Client.
@@ -53,13 +56,16 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		MaxIdleConnsPerHost: 16,
 	}
 	return &Client{
-		name: cfg.Name, base: strings.TrimRight(cfg.URL, "/"),
+		name: cfg.Name, base: strings.TrimRight(cfg.URL, "/"), rir: cfg.RIR,
 		caaIdentities: cfg.CAAIdentities,
 		http:          &http.Client{Transport: tr, CheckRedirect: noRedirects},
 	}, nil
 }
 
 func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// RIR is the perspective's regional Internet registry, if configured.
+func (c *Client) RIR() string { return c.rir }
 
 // Close closes idle connections to the perspective.
 func (c *Client) Close() { c.http.CloseIdleConnections() }

@@ -25,6 +25,12 @@ type Remote interface {
 	Name() string
 }
 
+// Located is a Remote that knows which regional Internet registry's
+// service region it is in (Client does, when configured with one).
+type Located interface {
+	RIR() string
+}
+
 // MultiConfig configures the quorum.
 type MultiConfig struct {
 	// Timeout bounds how long the remote perspectives are waited for; one
@@ -44,6 +50,9 @@ type Multi struct {
 	q       quorum
 	timeout time.Duration
 	log     *slog.Logger
+	// rirs is each remote's region by name, when every remote has one: the
+	// corroborating remotes must then span two regions.
+	rirs map[string]string
 }
 
 // NewMulti returns a Multi. A nil log discards.
@@ -58,10 +67,53 @@ func NewMulti(cfg MultiConfig, primary Perspective, remotes []Remote, log *slog.
 	if cfg.Timeout <= 0 {
 		return nil, errors.New("varemote: the perspective timeout must be positive")
 	}
+	rirs, err := remoteRIRs(remotes)
+	if err != nil {
+		return nil, err
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Multi{primary: primary, remotes: remotes, q: q, timeout: cfg.Timeout, log: log}, nil
+	return &Multi{primary: primary, remotes: remotes, q: q, timeout: cfg.Timeout, log: log, rirs: rirs}, nil
+}
+
+// remoteRIRs returns each remote's region when all have one, nil when none
+// has, and an error when only some have or all share one: then no quorum
+// could ever span two regions.
+func remoteRIRs(remotes []Remote) (map[string]string, error) {
+	rirs := map[string]string{}
+	distinct := map[string]bool{}
+	for _, r := range remotes {
+		if l, ok := r.(Located); ok && l.RIR() != "" {
+			rirs[r.Name()] = l.RIR()
+			distinct[l.RIR()] = true
+		}
+	}
+	switch {
+	case len(rirs) == 0:
+		return nil, nil
+	case len(rirs) != len(remotes):
+		return nil, errors.New("varemote: either every remote perspective names its regional Internet registry or none does")
+	case len(distinct) < 2:
+		return nil, errors.New("varemote: the remote perspectives must be in at least two regional Internet registries' regions")
+	}
+	return rirs, nil
+}
+
+// regions is how many distinct regions the corroborating remotes span.
+func (m *Multi) regions(corroborated []string) int {
+	seen := map[string]bool{}
+	for _, name := range corroborated {
+		seen[m.rirs[name]] = true
+	}
+	return len(seen)
+}
+
+// met says whether the corroborating remotes satisfy the quorum, regions
+// included when they are known.
+func (m *Multi) met(corroborated []string, failed int) bool {
+	done, met := m.q.decided(len(corroborated), failed)
+	return done && met && (m.rirs == nil || m.regions(corroborated) >= 2)
 }
 
 // Validate performs req from every perspective. On success it returns the
@@ -124,23 +176,23 @@ func (m *Multi) run(ctx context.Context, c check) error {
 		return err
 	}
 	var failed []outcome
-	ok := 0
+	var ok []string
 	for range m.remotes {
 		o := <-results
 		if o.err == nil {
-			ok++
+			ok = append(ok, o.name)
 		} else {
 			failed = append(failed, o)
 			m.log.InfoContext(ctx, "remote perspective did not corroborate", slog.String("check", c.what),
 				slog.String("identifier", c.id.Value), slog.String("perspective", o.name), slog.String("error", o.err.Error()))
 		}
-		if done, met := m.q.decided(ok, len(failed)); done && met {
+		if m.met(ok, len(failed)) {
 			// The rest are cancelled; their answers cannot change this.
-			m.logResult(ctx, c, ok, len(failed), true)
+			m.logResult(ctx, c, len(ok), len(failed), true)
 			return nil
 		}
 	}
-	m.logResult(ctx, c, ok, len(failed), false)
+	m.logResult(ctx, c, len(ok), len(failed), false)
 	return m.quorumError(c, ok, failed)
 }
 
@@ -154,8 +206,11 @@ func (m *Multi) logResult(ctx context.Context, c check, ok, failed int, met bool
 // the subscriber-facing failures share (else fallback), with one of their
 // details. When every failure was a perspective's own, the error is
 // serverInternal: nothing the subscriber did was refused.
-func (m *Multi) quorumError(c check, ok int, failed []outcome) error {
-	msg := fmt.Sprintf("%s from %d of %d remote perspectives; at least %d needed", c.verb, ok, len(m.remotes), m.q.needed())
+func (m *Multi) quorumError(c check, ok []string, failed []outcome) error {
+	msg := fmt.Sprintf("%s from %d of %d remote perspectives; at least %d needed", c.verb, len(ok), len(m.remotes), m.q.needed())
+	if len(ok) >= m.q.needed() {
+		msg = fmt.Sprintf("%s from %d of %d remote perspectives, all in one regional Internet registry's region; at least 2 regions needed", c.verb, len(ok), len(m.remotes))
+	}
 	var kind core.Kind
 	var first *core.Error
 	for _, o := range failed {

@@ -17,9 +17,11 @@ type fake struct {
 	name  string
 	err   error
 	delay time.Duration
+	rir   string
 }
 
 func (f fake) Name() string { return f.name }
+func (f fake) RIR() string  { return f.rir }
 
 func (f fake) wait(ctx context.Context) error {
 	select {
@@ -148,6 +150,43 @@ func TestMultiTimeout(t *testing.T) {
 			if took := time.Since(start); took > tt.maxTime {
 				t.Errorf("took %s, want at most %s", took, tt.maxTime)
 			}
+		})
+	}
+}
+
+// TestMultiRegions: when the remotes name their regional Internet
+// registries, the corroborating ones must span two of them.
+func TestMultiRegions(t *testing.T) {
+	at := func(name, rir string, err error) Remote { return fake{name: name, rir: rir, err: err} }
+	tests := []struct {
+		name       string
+		remotes    []Remote
+		wantNewErr string
+		wantKind   core.Kind
+		wantDetail string
+	}{
+		{name: "quorum spans two regions", remotes: []Remote{at("a", "ARIN", nil), at("b", "RIPE", nil), at("c", "RIPE", errBadTXT)}},
+		{name: "quorum in one region", remotes: []Remote{at("a", "ARIN", errBadTXT), at("b", "RIPE", nil), at("c", "RIPE", nil)},
+			wantKind: core.ErrIncorrectResponse, wantDetail: "validation succeeded from 2 of 3 remote perspectives, all in one regional Internet registry's region; at least 2 regions needed"},
+		{name: "too few corroborate", remotes: []Remote{at("a", "ARIN", errBadTXT), at("b", "RIPE", errBadTXT), at("c", "APNIC", nil)},
+			wantKind: core.ErrIncorrectResponse, wantDetail: "validation succeeded from 1 of 3 remote perspectives; at least 2 needed"},
+		{name: "only some name a region", remotes: []Remote{at("a", "ARIN", nil), at("b", "", nil), at("c", "RIPE", nil)}, wantNewErr: "either every remote perspective"},
+		{name: "all in one region", remotes: []Remote{at("a", "ARIN", nil), at("b", "ARIN", nil)}, wantNewErr: "at least two regional Internet registries"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m, err := NewMulti(MultiConfig{Timeout: 2 * time.Second, MaxFailures: -1}, fake{name: "primary"}, tt.remotes, nil)
+			if tt.wantNewErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantNewErr) {
+					t.Fatalf("NewMulti: got %v, want an error mentioning %q", err, tt.wantNewErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewMulti: %v", err)
+			}
+			_, err = m.Validate(context.Background(), dnsRequest)
+			checkKind(t, err, tt.wantKind, tt.wantDetail)
 		})
 	}
 }
