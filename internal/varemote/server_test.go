@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -42,8 +43,8 @@ func startDNS(t *testing.T) *testdns.Server {
 }
 
 // startPerspective serves a remote perspective resolving through dnsAddr
-// and returns its URL.
-func startPerspective(t *testing.T, pki varemotetest.PKI, name, dnsAddr string) string {
+// and validating http-01 on httpPort (0: 80), and returns its URL.
+func startPerspective(t *testing.T, pki varemotetest.PKI, name, dnsAddr string, httpPort int) string {
 	t.Helper()
 	tlsCfg, err := varemote.ServerTLS(pki.ServerCert, pki.ServerKey, pki.CA)
 	if err != nil {
@@ -51,7 +52,7 @@ func startPerspective(t *testing.T, pki varemotetest.PKI, name, dnsAddr string) 
 	}
 	s, err := varemote.NewServer(varemote.ServerConfig{
 		Perspective: name, TLS: tlsCfg,
-		VA: va.Config{DNSResolver: dnsAddr, AllowPrivate: true, Timeout: 3 * time.Second},
+		VA: va.Config{DNSResolver: dnsAddr, HTTPPort: httpPort, AllowPrivate: true, Timeout: 3 * time.Second},
 	}, nil)
 	if err != nil {
 		t.Fatalf("NewServer: %v", err)
@@ -79,9 +80,10 @@ func startPerspective(t *testing.T, pki varemotetest.PKI, name, dnsAddr string) 
 func TestCorroboration(t *testing.T) {
 	pki := varemotetest.NewPKI(t)
 	dnsA, dnsB, dnsC := startDNS(t), startDNS(t), startDNS(t)
+	httpPort := serveHTTP01(t)
 	var remotes []varemote.Remote
 	for _, p := range []struct{ name, dns string }{{"a", dnsA.Addr()}, {"b", dnsB.Addr()}, {"c", dnsC.Addr()}} {
-		url := startPerspective(t, pki, p.name, p.dns)
+		url := startPerspective(t, pki, p.name, p.dns, httpPort)
 		tlsCfg, err := varemote.ClientTLS(pki.ClientCert, pki.ClientKey, pki.CA)
 		if err != nil {
 			t.Fatalf("ClientTLS: %v", err)
@@ -93,7 +95,7 @@ func TestCorroboration(t *testing.T) {
 		t.Cleanup(c.Close)
 		remotes = append(remotes, c)
 	}
-	primary, err := va.New(va.Config{DNSResolver: dnsA.Addr(), AllowPrivate: true, Timeout: 3 * time.Second, CAAIdentities: []string{caaName}}, nil)
+	primary, err := va.New(va.Config{DNSResolver: dnsA.Addr(), HTTPPort: httpPort, AllowPrivate: true, Timeout: 3 * time.Second, CAAIdentities: []string{caaName}}, nil)
 	if err != nil {
 		t.Fatalf("va.New: %v", err)
 	}
@@ -106,10 +108,22 @@ func TestCorroboration(t *testing.T) {
 
 	tests := []struct {
 		name       string
-		setup      func(name string) // records on B and C; A always has the right ones
+		challenge  acme.ChallengeType // "" means dns-01
+		setup      func(name string)  // records on B and C; A always has the right ones
+		dissent    []string           // the perspectives that must fail on their own
 		wantKind   core.Kind
 		wantDetail string
 	}{
+		// For http-01 the responder listens on 127.0.0.1 only; a perspective
+		// whose DNS answers 127.0.0.2 finds nothing there.
+		{name: "http-01, all agree", challenge: acme.ChallengeHTTP01, setup: func(string) {}},
+		{name: "http-01, one perspective sees another address", challenge: acme.ChallengeHTTP01, setup: func(n string) {
+			dnsC.SetA(n, net.IPv4(127, 0, 0, 2))
+		}, dissent: []string{"c"}},
+		{name: "http-01, two perspectives see another address", challenge: acme.ChallengeHTTP01, setup: func(n string) {
+			dnsB.SetA(n, net.IPv4(127, 0, 0, 2))
+			dnsC.SetA(n, net.IPv4(127, 0, 0, 2))
+		}, dissent: []string{"b", "c"}, wantKind: core.ErrConnection, wantDetail: "validation succeeded from 1 of 3 remote perspectives; at least 2 needed; a remote perspective reported: "},
 		{name: "all agree", setup: func(n string) {
 			dnsB.AddTXT("_acme-challenge."+n, good)
 			dnsC.AddTXT("_acme-challenge."+n, good)
@@ -117,23 +131,23 @@ func TestCorroboration(t *testing.T) {
 		{name: "one perspective sees another TXT", setup: func(n string) {
 			dnsB.AddTXT("_acme-challenge."+n, good)
 			dnsC.AddTXT("_acme-challenge."+n, "not-the-digest")
-		}},
+		}, dissent: []string{"c"}},
 		{name: "two perspectives see another TXT", setup: func(n string) {
 			dnsB.AddTXT("_acme-challenge."+n, "not-the-digest")
 			dnsC.AddTXT("_acme-challenge."+n, "not-the-digest")
-		}, wantKind: core.ErrUnauthorized,
+		}, dissent: []string{"b", "c"}, wantKind: core.ErrUnauthorized,
 			wantDetail: "validation succeeded from 1 of 3 remote perspectives; at least 2 needed; a remote perspective reported: Incorrect TXT record"},
 		{name: "one perspective sees a forbidding CAA", setup: func(n string) {
 			dnsB.AddTXT("_acme-challenge."+n, good)
 			dnsC.AddTXT("_acme-challenge."+n, good)
 			dnsC.SetCAA(n, forbid)
-		}},
+		}, dissent: []string{"c"}},
 		{name: "two perspectives see a forbidding CAA", setup: func(n string) {
 			dnsB.AddTXT("_acme-challenge."+n, good)
 			dnsC.AddTXT("_acme-challenge."+n, good)
 			dnsB.SetCAA(n, forbid)
 			dnsC.SetCAA(n, forbid)
-		}, wantKind: core.ErrCAA, wantDetail: "CAA permitted issuance from 1 of 3 remote perspectives; at least 2 needed"},
+		}, dissent: []string{"b", "c"}, wantKind: core.ErrCAA, wantDetail: "CAA permitted issuance from 1 of 3 remote perspectives; at least 2 needed"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -143,16 +157,52 @@ func TestCorroboration(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			id := acme.Identifier{Type: acme.IdentifierDNS, Value: name}
-			records, err := m.Validate(ctx, va.Request{Identifier: id, Challenge: acme.ChallengeDNS01, Token: token, KeyAuthorization: keyAuth})
+			challenge := tt.challenge
+			if challenge == "" {
+				challenge = acme.ChallengeDNS01
+			}
+			records, err := m.Validate(ctx, va.Request{Identifier: id, Challenge: challenge, Token: token, KeyAuthorization: keyAuth})
 			if err == nil {
-				err = m.CheckCAA(ctx, va.CAARequest{Identifier: id, Method: acme.ChallengeDNS01})
+				err = m.CheckCAA(ctx, va.CAARequest{Identifier: id, Method: challenge})
 			}
 			checkKind(t, err, tt.wantKind, tt.wantDetail)
-			if len(records) != 1 || records[0].Hostname != name {
+			if len(records) == 0 || records[0].Hostname != name {
 				t.Errorf("records: got %+v, want the primary's one record for %s", records, name)
+			}
+			// Each perspective asked alone: the dissent is real, and only
+			// where the case put it.
+			for _, r := range remotes {
+				_, err := r.Validate(ctx, va.Request{Identifier: id, Challenge: challenge, Token: token, KeyAuthorization: keyAuth})
+				if err == nil {
+					err = r.CheckCAA(ctx, va.CAARequest{Identifier: id, Method: challenge})
+				}
+				if got, want := err != nil, slices.Contains(tt.dissent, r.Name()); got != want {
+					t.Errorf("perspective %s alone: got error %v, want failure %v", r.Name(), err, want)
+				}
 			}
 		})
 	}
+}
+
+// serveHTTP01 answers the test token's http-01 request on 127.0.0.1 and
+// returns the port.
+func serveHTTP01(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("listen: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/.well-known/acme-challenge/"+token {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write([]byte(keyAuth))
+	}))
+	srv.Listener = ln
+	srv.Start()
+	t.Cleanup(srv.Close)
+	return ln.Addr().(*net.TCPAddr).Port
 }
 
 // TestAuthRefused: only a client certificate from the configured CA is let
@@ -160,7 +210,7 @@ func TestCorroboration(t *testing.T) {
 // and a handler reached without TLS refuses with 401.
 func TestAuthRefused(t *testing.T) {
 	pki := varemotetest.NewPKI(t)
-	url := startPerspective(t, pki, "a", startDNS(t).Addr())
+	url := startPerspective(t, pki, "a", startDNS(t).Addr(), 0)
 	roots := x509.NewCertPool()
 	pem, err := os.ReadFile(pki.CA)
 	if err != nil || !roots.AppendCertsFromPEM(pem) {
@@ -241,7 +291,7 @@ func TestAuthRefused(t *testing.T) {
 // 4xx answer with a malformed error, never a 500.
 func TestBadRequests(t *testing.T) {
 	pki := varemotetest.NewPKI(t)
-	url := startPerspective(t, pki, "a", startDNS(t).Addr())
+	url := startPerspective(t, pki, "a", startDNS(t).Addr(), 0)
 	good, err := varemote.ClientTLS(pki.ClientCert, pki.ClientKey, pki.CA)
 	if err != nil {
 		t.Fatalf("ClientTLS: %v", err)
