@@ -39,6 +39,7 @@ func cmdVA(args []string, stdout, stderr io.Writer) error {
 	tlsPort := fs.Int("va-tls-port", 443, "`port` to connect to for tls-alpn-01")
 	allowPriv := fs.Bool("allow-private-addresses", false, "let validations contact loopback and private addresses (tests, private networks)")
 	timeout := fs.Duration("timeout", 10*time.Second, "time-out of one validation or CAA check")
+	maxInFlight := fs.Int("max-in-flight", 512, "concurrent checks; past it the primary is answered 503 at once")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log `format`: text or json")
 	if err := fs.Parse(args); err != nil {
@@ -50,8 +51,8 @@ func cmdVA(args []string, stdout, stderr io.Writer) error {
 	if *name == "" || *certFile == "" || *keyFile == "" || *clientCA == "" {
 		return usageError{errors.New("--perspective, --tls-cert, --tls-key and --client-ca are required")}
 	}
-	if *timeout <= 0 {
-		return usageError{errors.New("--timeout must be positive")}
+	if *timeout <= 0 || *maxInFlight <= 0 {
+		return usageError{errors.New("--timeout and --max-in-flight must be positive")}
 	}
 	tlsCfg, err := varemote.ServerTLS(*certFile, *keyFile, *clientCA)
 	if err != nil {
@@ -59,7 +60,7 @@ func cmdVA(args []string, stdout, stderr io.Writer) error {
 	}
 	log := newLogger(stderr, *logLevel, *logFormat)
 	srv, err := varemote.NewServer(varemote.ServerConfig{
-		Perspective: *name, TLS: tlsCfg,
+		Perspective: *name, TLS: tlsCfg, MaxInFlight: *maxInFlight,
 		VA: va.Config{
 			HTTPPort: *httpPort, TLSPort: *tlsPort, DNSResolver: *resolver,
 			AllowPrivate: *allowPriv, Timeout: *timeout, UserAgent: "Quarry-VA",

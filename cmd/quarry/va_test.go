@@ -23,7 +23,8 @@ func TestVAUsage(t *testing.T) {
 		{"no client CA", []string{"va", "--perspective", "a", "--tls-cert", pki.ServerCert, "--tls-key", pki.ServerKey}, "are required"},
 		{"client CA not PEM", []string{"va", "--perspective", "a", "--tls-cert", pki.ServerCert, "--tls-key", pki.ServerKey, "--client-ca", pki.ServerKey}, "holds no PEM certificates"},
 		{"key does not match", []string{"va", "--perspective", "a", "--tls-cert", pki.ServerCert, "--tls-key", pki.ClientKey, "--client-ca", pki.CA}, "loading the perspective's certificate"},
-		{"zero timeout", append([]string{"va", "--perspective", "a", "--timeout", "0s"}, tlsArgs...), "--timeout must be positive"},
+		{"zero timeout", append([]string{"va", "--perspective", "a", "--timeout", "0s"}, tlsArgs...), "--timeout and --max-in-flight must be positive"},
+		{"zero in flight", append([]string{"va", "--perspective", "a", "--max-in-flight", "0"}, tlsArgs...), "--timeout and --max-in-flight must be positive"},
 		{"stray argument", append([]string{"va", "--perspective", "a", "now"}, tlsArgs...), "unexpected arguments"},
 	}
 	for _, tt := range tests {

@@ -33,7 +33,15 @@ type ServerConfig struct {
 	// TLS holds the perspective's server certificate and requires client
 	// certificates from the operator's CA (ServerTLS builds it).
 	TLS *tls.Config
+	// MaxInFlight bounds concurrent checks (0: 512). Beyond it a
+	// perspective answers 503 at once, which the primary counts as this
+	// perspective's failure, rather than queueing work the primary will
+	// have given up on.
+	MaxInFlight int
 }
+
+// defaultMaxInFlight is ServerConfig.MaxInFlight's default.
+const defaultMaxInFlight = 512
 
 // maxVAs bounds the VAs kept per set of CAA identities: a primary has one
 // set, and a handful covers a change of configuration.
@@ -46,6 +54,8 @@ type Server struct {
 
 	mu  sync.Mutex
 	vas map[string]*va.VA // by CAA identities joined with "\n"
+
+	inFlight chan struct{}
 }
 
 // NewServer checks cfg and returns a Server. A nil log discards.
@@ -60,7 +70,10 @@ func NewServer(cfg ServerConfig, log *slog.Logger) (*Server, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	log = log.With("perspective", cfg.Perspective)
-	s := &Server{cfg: cfg, log: log, vas: map[string]*va.VA{}}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = defaultMaxInFlight
+	}
+	s := &Server{cfg: cfg, log: log, vas: map[string]*va.VA{}, inFlight: make(chan struct{}, cfg.MaxInFlight)}
 	if _, err := s.vaFor(cfg.VA.CAAIdentities); err != nil {
 		return nil, err
 	}
@@ -98,6 +111,14 @@ func (s *Server) Handler() http.Handler {
 		if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 {
 			s.log.WarnContext(r.Context(), "refused a request without a verified client certificate", slog.String("remote", r.RemoteAddr))
 			writeError(w, http.StatusUnauthorized, core.ErrUnauthorized, "a client certificate is required")
+			return
+		}
+		select {
+		case s.inFlight <- struct{}{}:
+			defer func() { <-s.inFlight }()
+		default:
+			s.log.WarnContext(r.Context(), "too many checks in flight; refusing one", slog.Int("limit", cap(s.inFlight)))
+			writeError(w, http.StatusServiceUnavailable, core.ErrServerInternal, "too many checks in flight")
 			return
 		}
 		mux.ServeHTTP(w, r)
@@ -246,7 +267,8 @@ func ServerTLS(certFile, keyFile, clientCAFile string) (*tls.Config, error) {
 	return &tls.Config{
 		Certificates: []tls.Certificate{cert},
 		ClientAuth:   tls.RequireAndVerifyClientCert, ClientCAs: pool,
-		MinVersion: tls.VersionTLS12,
+		// Both ends are Quarry: no older client needs serving.
+		MinVersion: tls.VersionTLS13,
 	}, nil
 }
 
@@ -261,7 +283,7 @@ func ClientTLS(certFile, keyFile, serverCAFile string) (*tls.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
+	return &tls.Config{Certificates: []tls.Certificate{cert}, RootCAs: pool, MinVersion: tls.VersionTLS13}, nil
 }
 
 func loadPool(file string) (*x509.CertPool, error) {

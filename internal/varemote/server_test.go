@@ -341,6 +341,76 @@ func TestBadRequests(t *testing.T) {
 	}
 }
 
+// TestInFlightLimit: past its limit a perspective answers 503 at once
+// instead of queueing, and the primary's client reports that as the
+// perspective's own failure.
+func TestInFlightLimit(t *testing.T) {
+	pki := varemotetest.NewPKI(t)
+	release := make(chan struct{})
+	arrived := make(chan struct{}, 1)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	slow := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+		_, _ = w.Write([]byte(keyAuth))
+	}))
+	slow.Listener = ln
+	slow.Start()
+	t.Cleanup(slow.Close)
+	t.Cleanup(func() { close(release) })
+
+	tlsCfg, err := varemote.ServerTLS(pki.ServerCert, pki.ServerKey, pki.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := varemote.NewServer(varemote.ServerConfig{
+		Perspective: "busy", TLS: tlsCfg, MaxInFlight: 1,
+		VA: va.Config{DNSResolver: startDNS(t).Addr(), HTTPPort: ln.Addr().(*net.TCPAddr).Port, AllowPrivate: true, Timeout: 5 * time.Second},
+	}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(s.Handler())
+	srv.TLS = tlsCfg
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	clientTLS, err := varemote.ClientTLS(pki.ClientCert, pki.ClientKey, pki.CA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := varemote.NewClient(varemote.ClientConfig{Name: "busy", URL: srv.URL, TLS: clientTLS})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	req := va.Request{Identifier: acme.Identifier{Type: acme.IdentifierDNS, Value: "slow.mpic.test"}, Challenge: acme.ChallengeHTTP01, Token: token, KeyAuthorization: keyAuth}
+
+	first := make(chan error, 1)
+	go func() {
+		_, err := c.Validate(context.Background(), req)
+		first <- err
+	}()
+	// The first check holds the only slot while the responder stalls it.
+	<-arrived
+	_, err = c.Validate(context.Background(), req)
+	if err == nil || !strings.Contains(err.Error(), "503") {
+		t.Fatalf("second check: got %v, want a 503 while the first runs", err)
+	}
+	if ce := core.AsError(err); ce.Kind != core.ErrServerInternal {
+		t.Fatalf("got kind %s, want the perspective's own failure (serverInternal)", ce.Kind)
+	}
+	release <- struct{}{}
+	if err := <-first; err != nil {
+		t.Fatalf("first check: got %v, want success", err)
+	}
+}
+
 func checkKind(t *testing.T, err error, wantKind core.Kind, wantDetail string) {
 	t.Helper()
 	if wantKind == "" {
