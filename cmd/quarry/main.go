@@ -5,6 +5,7 @@
 //	quarry config check   validate a configuration file
 //	quarry migrate        apply schema migrations; copy SQLite into PostgreSQL
 //	quarry admin …        revoke certificates, deactivate accounts, show objects
+//	quarry va             run a remote validation perspective
 //	quarry version        print the version
 //
 // Exit codes: 0 success, 1 runtime failure, 2 usage or configuration error.
@@ -66,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdMigrate(args[1:], stdout, stderr)
 	case "admin":
 		return cmdAdmin(args[1:], stdout, stderr)
+	case "va":
+		return cmdVA(args[1:], stdout, stderr)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "quarry", version)
 		return nil
@@ -85,6 +88,7 @@ Commands:
   config check   validate a configuration file
   migrate        apply schema migrations, or copy SQLite into PostgreSQL
   admin          revoke certificates, deactivate accounts, show objects
+  va             run a remote validation perspective (docs/validation.md)
   version        print the version
 
 Run "quarry <command> -h" for a command's flags.

@@ -86,6 +86,8 @@ type Config struct {
 
 	RateLimits RateLimits `yaml:"rate-limits"` // ratelimit.go
 	Cluster    Cluster    `yaml:"cluster"`
+
+	Perspectives Perspectives `yaml:"perspectives"` // perspectives.go
 }
 
 // ACME is what the directory advertises and how accounts are admitted.
@@ -307,6 +309,7 @@ func (c *Config) Validate() error {
 	errs = append(errs, c.RateLimits.validate()...)
 	errs = append(errs, c.OCSP.validate()...)
 	errs = append(errs, c.CA.PKCS11.validate()...)
+	errs = append(errs, c.Perspectives.validate()...)
 	if err := c.validateStorage(); err != nil {
 		errs = append(errs, err)
 	}

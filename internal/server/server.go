@@ -103,6 +103,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, fmt.Errorf("starting VA: %w", err)
 	}
+	corroborating, err := corroborated(cfg, validator, log.With("component", "mpic"))
+	if err != nil {
+		return nil, fmt.Errorf("configuring validation perspectives: %w", err)
+	}
 	pol, err := policy.New(policy.Config{
 		Mode: policy.Mode(cfg.Preset), MaxNames: cfg.Policy.MaxNames, BlockedNames: cfg.Policy.BlockedNames,
 		AllowIP: anyAllowsIP(Profiles(cfg)),
@@ -127,13 +131,13 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		OrderLifetime:        time.Duration(cfg.Orders.Lifetime),
 		PendingAuthzLifetime: time.Duration(cfg.Orders.PendingAuthzLifetime),
 		ValidAuthzLifetime:   time.Duration(cfg.Orders.ValidAuthzLifetime),
-		ValidationTimeout:    time.Duration(cfg.VA.Timeout) + 5*time.Second,
+		ValidationTimeout:    validationTimeout(cfg),
 		TermsOfService:       cfg.ACME.TermsOfService,
 		EABRequired:          cfg.ACME.EABRequired,
 		AccountURLPrefix:     s.accountURLPrefix(),
 		Profiles:             Profiles(cfg),
 		SkipCAA:              !cfg.CAAEnabled(),
-	}, ra.Deps{Store: s.store, VA: validator, CA: s.ca, Policy: pol, CRL: s.revocationListener(), Limits: limits, Log: log.With("component", "ra")})
+	}, ra.Deps{Store: s.store, VA: corroborating, CA: s.ca, Policy: pol, CRL: s.revocationListener(), Limits: limits, Log: log.With("component", "ra")})
 	if err != nil {
 		return nil, err
 	}
