@@ -106,11 +106,11 @@ func (c *CA) prepare(ctx context.Context, req IssueRequest, prof Profile, privat
 		c.log.LogAttrs(ctx, slog.LevelError, "pre-issuance lint blocked a certificate", attrs...)
 		return nil, core.Errorf(core.ErrServerInternal, "the certificate failed pre-issuance lints: %s", lintNames(failures))
 	}
-	lintCert, err := x509.ParseCertificate(lintDER)
+	lintTBS, err := rawTBS(lintDER)
 	if err != nil {
-		return nil, internalError{fmt.Errorf("parsing the lint certificate: %w", err)}
+		return nil, internalError{fmt.Errorf("reading the lint certificate: %w", err)}
 	}
-	return &issuanceToken{ca: c, issuer: iss, pub: req.PublicKey, lintTBS: lintCert.RawTBSCertificate, template: tmpl}, nil
+	return &issuanceToken{ca: c, issuer: iss, pub: req.PublicKey, lintTBS: lintTBS, template: tmpl}, nil
 }
 
 // sign signs a prepared template with the issuer's real key. The result

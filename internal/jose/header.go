@@ -28,7 +28,11 @@ type header struct {
 
 // parsed is a JWS that passed the structural checks.
 type parsed struct {
-	body    string // the flattened JSON, for go-jose
+	// compact is the same three members in compact serialization, for
+	// go-jose: the flattened JSON has been checked to hold nothing else,
+	// and go-jose reads both forms into the same structure, so it need not
+	// decode the JSON a second time.
+	compact string
 	input   string // the JWS signing input: protected "." payload
 	payload []byte // decoded but not yet verified
 	sig     []byte
@@ -73,7 +77,8 @@ func parseFlattened(body []byte, algs []gojose.SignatureAlgorithm) (*parsed, err
 	if len(sig) == 0 {
 		return nil, core.Errorf(core.ErrMalformed, "the JWS signature is empty")
 	}
-	return &parsed{body: string(body), input: enc[0] + "." + enc[1], payload: payload, sig: sig, h: *h}, nil
+	input := enc[0] + "." + enc[1]
+	return &parsed{compact: input + "." + enc[2], input: input, payload: payload, sig: sig, h: *h}, nil
 }
 
 // parseHeader decodes a protected header and refuses what ACME forbids or

@@ -34,7 +34,7 @@ func (v *Verifier) VerifyKeyChange(outer *Request) (*gojose.JSONWebKey, acme.Key
 	if err != nil {
 		return nil, kc, err
 	}
-	jws, err := gojose.ParseSignedJSON(p.body, requestAlgs)
+	jws, err := gojose.ParseSignedCompact(p.compact, requestAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, kc, core.Errorf(core.ErrMalformed, "the inner JWS could not be parsed")
 	}

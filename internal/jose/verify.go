@@ -73,7 +73,7 @@ func (v *Verifier) Verify(ctx context.Context, body []byte, requestURL string, m
 	if p.h.url == nil || *p.h.url != requestURL {
 		return nil, core.Errorf(core.ErrUnauthorized, "the JWS url header must be the request URL %s", truncate(requestURL, 200))
 	}
-	jws, err := gojose.ParseSignedJSON(p.body, requestAlgs)
+	jws, err := gojose.ParseSignedCompact(p.compact, requestAlgs)
 	if err != nil || len(jws.Signatures) != 1 {
 		return nil, core.Errorf(core.ErrMalformed, "the JWS could not be parsed")
 	}

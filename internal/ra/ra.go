@@ -16,6 +16,7 @@ import (
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/growstack"
 	"github.com/quarry-ca/quarry/internal/storage"
 	"github.com/quarry-ca/quarry/internal/va"
 )
@@ -147,6 +148,7 @@ func (r *RA) background(f func()) error {
 	r.work.Add(1)
 	go func() {
 		defer r.work.Done()
+		growstack.Grow() // validations and issuances run deep (SQLite, zlint)
 		f()
 	}()
 	return nil

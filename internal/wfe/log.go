@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/quarry-ca/quarry/internal/growstack"
 )
 
 // requestInfo collects what one request's log event reports; handlers add
@@ -44,6 +46,7 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // withLog writes one structured event per request.
 func (w *WFE) withLog(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		growstack.Grow() // each request runs on a fresh goroutine, deep into SQLite
 		start := time.Now()
 		info := &requestInfo{}
 		rec := &statusRecorder{ResponseWriter: rw}

@@ -69,17 +69,7 @@ func (s *Store) GetAuthorizations(ctx context.Context, ids []int64) ([]*core.Aut
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	var e encoder
-	idList := e.json(ids)
-	if e.err != nil {
-		return nil, e.err
-	}
-	var found []*core.Authorization
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		found, err = loadAuthzs(ctx, tx, `id IN (SELECT value FROM json_each(?))`, idList)
-		return err
-	})
+	found, err := s.loadAuthzsByID(ctx, ids)
 	if err != nil {
 		return nil, err
 	}

@@ -82,15 +82,21 @@ func attachChallenges(ctx context.Context, tx *sql.Tx, azs []*core.Authorization
 
 func scanChallenge(rows *sql.Rows) (*core.Challenge, error) {
 	var (
-		ch                core.Challenge
-		typ, status       string
-		validated         sql.NullInt64
-		challErr, records sql.NullString
+		id, authzID        int64
+		typ, status, token string
+		validated          sql.NullInt64
+		challErr, records  sql.NullString
 	)
-	if err := rows.Scan(&ch.ID, &ch.AuthzID, &typ, &status, &ch.Token, &validated, &challErr, &records); err != nil {
+	if err := rows.Scan(&id, &authzID, &typ, &status, &token, &validated, &challErr, &records); err != nil {
 		return nil, fmt.Errorf("reading challenge: %w", err)
 	}
-	ch.Type, ch.Status, ch.Validated = acme.ChallengeType(typ), acme.Status(status), timeFrom(validated)
+	return challengeFrom(id, authzID, typ, status, token, validated, challErr, records)
+}
+
+// challengeFrom decodes a challenge row's columns.
+func challengeFrom(id, authzID int64, typ, status, token string, validated sql.NullInt64, challErr, records sql.NullString) (*core.Challenge, error) {
+	ch := core.Challenge{ID: id, AuthzID: authzID, Token: token,
+		Type: acme.ChallengeType(typ), Status: acme.Status(status), Validated: timeFrom(validated)}
 	var err error
 	if ch.Error, err = problemFrom(challErr); err != nil {
 		return nil, err

@@ -97,35 +97,25 @@ const orderColumns = `id, account_id, status, expires, identifiers, not_before, 
 	cert_serial, profile, replaces, created_at`
 
 // GetOrder returns the order with id, its AuthzIDs in position order.
+// One statement reads the order and its authorizations' IDs together, so
+// it needs no read transaction (order_join.go).
 func (s *Store) GetOrder(ctx context.Context, id int64) (*core.Order, error) {
-	var o *core.Order
-	err := s.read(ctx, func(tx *sql.Tx) error {
-		var err error
-		if o, err = scanOrder(tx.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders WHERE id = ?`, id)); err != nil {
-			return err
-		}
-		rows, err := tx.QueryContext(ctx, `SELECT authz_id FROM order_authzs WHERE order_id = ? ORDER BY position`, id)
-		if err != nil {
-			return fmt.Errorf("reading order authorizations: %w", err)
-		}
-		o.AuthzIDs, err = collectIDs(rows)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return o, nil
+	return s.getOrderJoined(ctx, id)
 }
 
-func scanOrder(row *sql.Row) (*core.Order, error) {
+// rowScanner is a *sql.Row or *sql.Rows.
+type rowScanner interface{ Scan(dest ...any) error }
+
+// scanOrder reads orderColumns, then extra columns into extra.
+func scanOrder(row rowScanner, extra ...any) (*core.Order, error) {
 	var (
 		o                                   core.Order
 		status                              string
 		idents, orderErr, serial            sql.NullString
 		expires, notBefore, notAfter, added sql.NullInt64
 	)
-	err := row.Scan(&o.ID, &o.AccountID, &status, &expires, &idents, &notBefore, &notAfter, &orderErr,
-		&serial, &o.Profile, &o.Replaces, &added)
+	err := row.Scan(append([]any{&o.ID, &o.AccountID, &status, &expires, &idents, &notBefore, &notAfter, &orderErr,
+		&serial, &o.Profile, &o.Replaces, &added}, extra...)...)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, core.Errorf(core.ErrNotFound, "no such order")
 	} else if err != nil {
