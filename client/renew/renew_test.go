@@ -61,6 +61,12 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Decide(tt.in, fixedRand(tt.rnd))
+			if tt.wantWhy != ReasonForced && (got.Due.IsZero() || got.DueReason == ReasonBackoff || got.DueReason == "") {
+				t.Errorf("got due %v by %q, want the certificate's own due time and rule", got.Due, got.DueReason)
+			}
+			if tt.wantWhy != ReasonBackoff && tt.wantWhy != ReasonForced && (!got.Due.Equal(got.At) || got.DueReason != got.Reason) {
+				t.Errorf("got due %v by %q, want %v by %q outside back-off", got.Due, got.DueReason, got.At, got.Reason)
+			}
 			if got.Renew != tt.wantRenew || !got.At.Equal(tt.wantAt) || got.Reason != tt.wantWhy {
 				t.Errorf("got renew=%v at=%v reason=%q, want renew=%v at=%v reason=%q",
 					got.Renew, got.At, got.Reason, tt.wantRenew, tt.wantAt, tt.wantWhy)
@@ -120,5 +126,33 @@ func TestStateTransitions(t *testing.T) {
 	}
 	if s = s.Succeeded(); s.Failures != 0 {
 		t.Errorf("got %d failures after success, want 0", s.Failures)
+	}
+}
+
+// TestDecideDueDuringBackoff checks that back-off keeps the certificate's
+// own due time, so `mason certificates` can say both.
+func TestDecideDueDuringBackoff(t *testing.T) {
+	cert := Cert{NotBefore: t0, NotAfter: t0.Add(days(90))}
+	now := t0.Add(days(61))
+	st := State{Failures: 3, LastFailure: now.Add(-time.Minute)}
+	tests := []struct {
+		name    string
+		ari     *Window
+		wantDue time.Time
+		wantWhy string
+	}{
+		{"lifetime", nil, t0.Add(days(60)), ReasonLifetime},
+		{"ARI", &Window{Start: t0.Add(days(55)), End: t0.Add(days(55))}, t0.Add(days(55)), ReasonARI},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Decide(Input{Now: now, Cert: cert, ARI: tt.ari, State: st}, fixedRand(0))
+			if got.Renew || got.Reason != ReasonBackoff || !got.At.Equal(now.Add(99*time.Minute)) {
+				t.Errorf("got renew=%v reason=%q at=%v, want back-off until %v", got.Renew, got.Reason, got.At, now.Add(99*time.Minute))
+			}
+			if !got.Due.Equal(tt.wantDue) || got.DueReason != tt.wantWhy {
+				t.Errorf("got due %v by %q, want %v by %q", got.Due, got.DueReason, tt.wantDue, tt.wantWhy)
+			}
+		})
 	}
 }

@@ -77,7 +77,7 @@ func runRenew(ctx context.Context, e env, args []string) int {
 		res := rr.renewOne(ctx, name)
 		if res.Error != "" {
 			failed++
-			fmt.Fprintf(e.stderr, "mason: %s: %s\n", name, res.Error)
+			fmt.Fprintf(e.stderr, "mason: %s: %s.\n", name, res.Error)
 		}
 		results = append(results, res)
 	}
@@ -85,7 +85,7 @@ func runRenew(ctx context.Context, e env, args []string) int {
 	if rr.preRan && rr.postHook != "" {
 		if err := runHook(ctx, "post-hook", rr.postHook, nil); err != nil {
 			postFailed = true
-			fmt.Fprintf(e.stderr, "mason: %v\n", err)
+			fmt.Fprintf(e.stderr, "mason: %s\n", o.sentence(err))
 		} else {
 			o.step("Post-hook ran")
 		}
@@ -118,7 +118,7 @@ func (rr *renewRun) due(ctx context.Context) error {
 func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	e, st, o := rr.e, rr.st, rr.o
 	res := renewResult{Name: name, DryRun: rr.dryRun}
-	fail := func(err error) renewResult { res.Error = err.Error(); return res }
+	fail := func(err error) renewResult { res.Error = explain(err, e.now()); return res }
 	r, err := loadLineage(st, name)
 	if err != nil {
 		return fail(err)
@@ -157,7 +157,7 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	res.Reason = d.Reason
 	if !d.Renew {
 		res.NextAt = d.At.UTC().Format("2006-01-02T15:04:05Z")
-		o.step("%s: not due (%s) until %s", name, d.Reason, res.NextAt)
+		o.step("%s: %s", name, notDue(d, leaf, d.State))
 		if err := st.SaveState(name, d.State); err != nil {
 			return fail(err)
 		}
@@ -173,10 +173,10 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	if rr.dryRun {
 		return rr.dryRunOne(ctx, s, name, r, opts, res)
 	}
-	o.step("%s: renewing (%s)", name, d.Reason)
+	o.step("%s: renewing (%s)", name, why(d.Reason, leaf))
 	sv, err := issueAndSave(ctx, e, st, s, name, r, opts, o)
 	if err != nil {
-		_ = st.SaveState(name, d.State.Failed(e.now(), err))
+		_ = st.SaveState(name, d.State.Failed(e.now(), errors.New(explain(err, e.now()))))
 		return fail(err)
 	}
 	res.Renewed, res.Saved = true, sv
@@ -216,7 +216,7 @@ func (rr *renewRun) dryRunOne(ctx context.Context, s *session, name string, r st
 	}
 	rr.o.step("%s: dry run against %s", name, r.Server)
 	if _, err := obtain(ctx, rr.e, s, r, opts, rr.o); err != nil {
-		res.Error = fmt.Sprintf("dry run failed: %v", err)
+		res.Error = "dry run failed: " + explain(err, rr.e.now())
 		return res
 	}
 	rr.o.step("%s: dry run succeeded; nothing was saved", name)
