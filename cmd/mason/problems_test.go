@@ -93,3 +93,27 @@ func httptestNonce(t *testing.T, p *quarryProxy) string {
 	p.rp.ServeHTTP(rec, req)
 	return rec.Header().Get("Replay-Nonce")
 }
+
+// TestQuiet checks that --quiet, as cron runs mason, prints nothing when
+// all is well and only the sentence when something failed.
+func TestQuiet(t *testing.T) {
+	q := startQuarry(t)
+	r := newRunner(t, q)
+	steps := []struct {
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{[]string{"certonly", "--agree-tos", "-d", "quiet.quarry.test", "--standalone", "--http-port", itoa(q.httpPort)}, exitOK, ""},
+		{[]string{"renew"}, exitOK, ""},
+		{[]string{"renew", "--force-renewal"}, exitOK, ""},
+		{[]string{"revoke", "--cert-name", "quiet.quarry.test"}, exitOK, ""},
+		{[]string{"revoke", "--cert-name", "quiet.quarry.test"}, exitFailed, "mason: the CA says "},
+	}
+	for _, s := range steps {
+		code, out, errOut := r.run(append(s.args, "--quiet")...)
+		if code != s.wantCode || out != "" || !strings.HasPrefix(errOut, s.wantErr) || (s.wantErr == "") != (errOut == "") {
+			t.Errorf("got %v exit %d stdout %q stderr %q, want %d, no output but an error starting %q", s.args, code, out, errOut, s.wantCode, s.wantErr)
+		}
+	}
+}
