@@ -369,16 +369,18 @@ func TestLockHeld(t *testing.T) {
 	}
 }
 
-// TestRenewFailureLeavesLineage checks the bad-input cases during
-// renew: a webroot that is no longer writable and a DNS update the server
-// refuses each fail their lineage in one sentence, exit 4, and leave the
-// live certificate, the archive and the renewal config as they were.
+// TestRenewFailureLeavesLineage checks the bad-input cases during renew: a
+// webroot that is no longer writable and a DNS update the server refuses
+// each fail their lineage in one sentence, exit 4, and leave the live
+// certificate, the archive and the renewal config as they were, while a
+// healthy lineage beside them renews.
 func TestRenewFailureLeavesLineage(t *testing.T) {
 	q := startQuarry(t)
 	webroot := t.TempDir()
 	defer q.serveWebroot(t, webroot)()
 	r := newRunner(t, q)
 	for _, args := range [][]string{
+		{"-d", "ok.fail.quarry.test", "--webroot", webroot},
 		{"-d", "web.fail.quarry.test", "--webroot", webroot},
 		{"-d", "dns.fail.quarry.test", "--dns", "rfc2136", "--dns-server", q.dns.Addr(), "--tsig-key-name", tsigName, "--tsig-secret", tsigSecret},
 	} {
@@ -432,6 +434,10 @@ func TestRenewFailureLeavesLineage(t *testing.T) {
 	}
 	if !strings.Contains(lines[0], "refused the update") {
 		t.Errorf("got %q, want it to say the DNS server refused the update", lines[0])
+	}
+	// The healthy lineage renews whatever the others do.
+	if target, _ := os.Readlink(filepath.Join(r.dir, "live", "ok.fail.quarry.test", "cert.pem")); !strings.HasSuffix(target, "cert2.pem") {
+		t.Errorf("got the healthy lineage's live cert -> %s, want version 2", target)
 	}
 	for name, conf := range confs {
 		target, _ := os.Readlink(filepath.Join(r.dir, "live", name, "cert.pem"))

@@ -31,7 +31,10 @@ func (v *validationError) Unwrap() error { return v.err }
 // what to do next. now dates a rate limit's Retry-After.
 func explain(err error, now time.Time) string {
 	var ae *client.Error
-	if errors.As(err, &ae) && ae.Problem.Type != "" {
+	if errors.As(err, &ae) {
+		if ae.Problem.Type == "" {
+			return explainStatus(err, ae)
+		}
 		return explainProblem(err, ae, now)
 	}
 	var ue *url.Error
@@ -61,6 +64,21 @@ func explainTransport(ue *url.Error) string {
 		return fmt.Sprintf("the ACME server at %s did not answer in time; check --server and the network, then try again", ue.URL)
 	}
 	return fmt.Sprintf("could not reach the ACME server at %s (%s); check --server and that the server is up and reachable", ue.URL, clean(rootCause(ue.Err)))
+}
+
+// explainStatus words a failure that came without a problem type: an
+// HTTP error page (a proxy's 502) or an order or authorization that ended
+// invalid without saying why.
+func explainStatus(err error, ae *client.Error) string {
+	detail := problemDetail(ae.Problem)
+	var ve *validationError
+	switch {
+	case errors.As(err, &ve):
+		return fmt.Sprintf("the CA could not validate %s: %s; check the challenge's setup and try again", ve.name, detail)
+	case ae.StatusCode != 0:
+		return fmt.Sprintf("the ACME server answered HTTP %d (%s) instead of ACME; check --server, then try again later", ae.StatusCode, detail)
+	}
+	return fmt.Sprintf("the CA says %s; try again, and ask the CA's operator if it keeps failing", detail)
 }
 
 // rootCause is the innermost error's text: "connection refused" rather

@@ -73,6 +73,12 @@ func TestExplain(t *testing.T) {
 			[]string{"could not reach the ACME server at https://ca.test/dir (connection refused)", "check --server"}, nil},
 		{"untrusted server certificate", &url.Error{Op: "Get", URL: "https://ca.test/dir", Err: x509.UnknownAuthorityError{}},
 			[]string{"https://ca.test/dir", "--ca-bundle"}, nil},
+		{"proxy error page", fmt.Errorf("POST https://ca.test/x: %w", &client.Error{StatusCode: 502, Problem: acme.Problem{Status: 502, Detail: "Bad Gateway: upstream down"}}),
+			[]string{"the ACME server answered HTTP 502 (Bad Gateway: upstream down) instead of ACME; check --server"}, nil},
+		{"order invalid without a problem", &client.Error{Problem: acme.Problem{Detail: "order https://ca.test/o/1 is invalid"}},
+			[]string{"the CA says order https://ca.test/o/1 is invalid; try again"}, []string{"acme:"}},
+		{"authorization invalid without a problem", &validationError{"e.example.org", &client.Error{Problem: acme.Problem{Detail: "authorization for e.example.org https://ca.test/a/1 is invalid"}}},
+			[]string{"the CA could not validate e.example.org: authorization for e.example.org https://ca.test/a/1 is invalid; check the challenge"}, nil},
 		{"plain error kept", errors.New("no certificate named x; 'mason certificates' lists them."),
 			[]string{"no certificate named x; 'mason certificates' lists them"}, []string{"lists them."}},
 	}
