@@ -300,6 +300,19 @@ func TestRenewBackoff(t *testing.T) {
 	if code, _, _ = r.run("renew", "--force-renewal"); code != exitPartial {
 		t.Errorf("got exit %d forcing with the hook still failing, want 4", code)
 	}
+	// A certonly that replaces the failing lineage starts its renewal
+	// state afresh: the failures were the old certificate's.
+	code, out, errOut = r.run("certonly", "-d", "backoff.quarry.test", "-d", "new.backoff.quarry.test", "--cert-name", "backoff.quarry.test",
+		"--dns", "rfc2136", "--dns-server", q.dns.Addr(), "--tsig-key-name", tsigName, "--tsig-secret", tsigSecret)
+	if code != exitOK {
+		t.Fatalf("certonly over the failing lineage: exit %d %s %s", code, out, errOut)
+	}
+	code, out, _ = r.run("certificates", "--json")
+	shown = nil // a fresh decode: omitted fields must not keep old values
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || code != exitOK || len(shown) != 1 ||
+		shown[0].Failures != 0 || shown[0].BackoffUntil != nil || shown[0].LastError != "" || shown[0].Version != 2 {
+		t.Errorf("got certificates %s (%v) after certonly, want version 2 with no failures", out, err)
+	}
 }
 
 func TestBadInput(t *testing.T) {
