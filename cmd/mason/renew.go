@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/quarry-ca/quarry/client"
 	"github.com/quarry-ca/quarry/client/renew"
@@ -150,6 +151,7 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 		return fail(err)
 	}
 	ari, replaces := renewalInfo(ctx, s.client, leaf)
+	ari, state = ariInput(ari, replaces != "", state)
 	d := renew.Decide(renew.Input{
 		Now: e.now(), Cert: renew.Cert{NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter},
 		ARI: ari, State: state, Force: rr.force || rr.dryRun,
@@ -240,6 +242,22 @@ func renewalInfo(ctx context.Context, c *client.Client, leaf *x509.Certificate) 
 		return nil, id
 	}
 	return &renew.Window{Start: info.SuggestedWindow.Start, End: info.SuggestedWindow.End}, id
+}
+
+// ariInput is the window renew decides by. A window fetched now wins; when
+// the server offers ARI but this fetch failed, the window fetched last time
+// still stands (it may be an early one the CA asked for); a server that no
+// longer offers ARI leaves the lifetime rule, and its old window is
+// forgotten so that `mason certificates` does not show it.
+func ariInput(fetched *renew.Window, offered bool, st renew.State) (*renew.Window, renew.State) {
+	switch {
+	case fetched != nil:
+		return fetched, st
+	case offered:
+		return st.ARIWindow, st
+	}
+	st.ARIWindow, st.ARIMoment = nil, time.Time{}
+	return nil, st
 }
 
 func domainsEnv(d []string) string { return strings.Join(d, " ") }

@@ -37,3 +37,31 @@ func TestNotDue(t *testing.T) {
 		})
 	}
 }
+
+func TestARIInput(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+	stored := &renew.Window{Start: t0, End: t0.Add(time.Hour)}
+	fetched := &renew.Window{Start: t0.Add(time.Hour), End: t0.Add(2 * time.Hour)}
+	withStored := renew.State{ARIWindow: stored, ARIMoment: t0.Add(time.Minute)}
+	tests := []struct {
+		name      string
+		fetched   *renew.Window
+		offered   bool
+		st        renew.State
+		want      *renew.Window
+		wantState *renew.Window
+	}{
+		{"fetched wins", fetched, true, withStored, fetched, stored},
+		{"fetch failed keeps the last window", nil, true, withStored, stored, stored},
+		{"fetch failed, nothing stored", nil, true, renew.State{}, nil, nil},
+		{"ARI gone forgets the window", nil, false, withStored, nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, st := ariInput(tt.fetched, tt.offered, tt.st)
+			if got != tt.want || st.ARIWindow != tt.wantState || (st.ARIWindow == nil && !st.ARIMoment.IsZero()) {
+				t.Errorf("got window %v state %v/%v, want %v state %v", got, st.ARIWindow, st.ARIMoment, tt.want, tt.wantState)
+			}
+		})
+	}
+}
