@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -56,6 +57,8 @@ func explainTransport(ue *url.Error) string {
 	var unknown x509.UnknownAuthorityError
 	var hostErr x509.HostnameError
 	switch {
+	case errors.Is(ue.Err, context.Canceled):
+		return fmt.Sprintf("stopped while waiting for the ACME server at %s; run the command again", ue.URL)
 	case errors.As(ue.Err, &unknown):
 		return fmt.Sprintf("the ACME server at %s presents a certificate mason does not trust; give its root with --ca-bundle", ue.URL)
 	case errors.As(ue.Err, &hostErr):

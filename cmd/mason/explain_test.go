@@ -79,6 +79,8 @@ func TestExplain(t *testing.T) {
 			[]string{"the CA says order https://ca.test/o/1 is invalid; try again"}, []string{"acme:"}},
 		{"authorization invalid without a problem", &validationError{"e.example.org", &client.Error{Problem: acme.Problem{Detail: "authorization for e.example.org https://ca.test/a/1 is invalid"}}},
 			[]string{"the CA could not validate e.example.org: authorization for e.example.org https://ca.test/a/1 is invalid; check the challenge"}, nil},
+		{"interrupted", &url.Error{Op: "Post", URL: "https://ca.test/acme/new-order", Err: context.Canceled},
+			[]string{"stopped while waiting for the ACME server at https://ca.test/acme/new-order; run the command again"}, nil},
 		{"plain error kept", errors.New("no certificate named x; 'mason certificates' lists them."),
 			[]string{"no certificate named x; 'mason certificates' lists them"}, []string{"lists them."}},
 	}
