@@ -164,8 +164,9 @@ func TestRenewAndRevoke(t *testing.T) {
 
 	code, out, _ = r.run("renew", "--json")
 	var res []renewResult
-	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || len(res) != 1 || res[0].Renewed {
-		t.Fatalf("got exit %d %+v (%v), want one certificate not due", code, res, err)
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || len(res) != 1 || res[0].Renewed ||
+		res[0].Reason != renew.ReasonARI || res[0].Why != "inside the CA's suggested ARI window" {
+		t.Fatalf("got exit %d %+v (%v), want one certificate not due, inside the ARI window", code, res, err)
 	}
 	// Quarry offers ARI, so the plan is a moment in its suggested window,
 	// which `mason certificates` shows from the state renew kept.

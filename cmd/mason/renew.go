@@ -19,6 +19,7 @@ type renewResult struct {
 	Renewed bool   `json:"renewed"`
 	DryRun  bool   `json:"dry_run,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	Why     string `json:"why,omitempty"` // Reason in words, as the text output says it
 	NextAt  string `json:"next_check,omitempty"`
 	Error   string `json:"error,omitempty"`
 	Saved   *saved `json:"saved,omitempty"`
@@ -156,7 +157,7 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 		Now: e.now(), Cert: renew.Cert{NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter},
 		ARI: ari, State: state, Force: rr.force || rr.dryRun,
 	}, e.rand)
-	res.Reason = d.Reason
+	res.Reason, res.Why = d.Reason, why(d.Reason, leaf)
 	if !d.Renew {
 		res.NextAt = d.At.UTC().Format("2006-01-02T15:04:05Z")
 		o.step("%s: %s", name, notDue(d, leaf, d.State))
