@@ -117,7 +117,7 @@ func TestStateTransitions(t *testing.T) {
 	if !s.NextAttempt().IsZero() {
 		t.Errorf("got next attempt %v with no failures, want zero", s.NextAttempt())
 	}
-	s = s.Failed(t0, errors.New("boom")).Failed(t0.Add(time.Hour), errors.New("again"))
+	s = s.Failed(t0, errors.New("boom"), 0).Failed(t0.Add(time.Hour), errors.New("again"), 0)
 	if s.Failures != 2 || s.LastError != "again" {
 		t.Errorf("got failures=%d error=%q, want 2 %q", s.Failures, s.LastError, "again")
 	}
@@ -154,5 +154,30 @@ func TestDecideDueDuringBackoff(t *testing.T) {
 				t.Errorf("got due %v by %q, want %v by %q", got.Due, got.DueReason, tt.wantDue, tt.wantWhy)
 			}
 		})
+	}
+}
+
+func TestRetryAfterOutlastsBackoff(t *testing.T) {
+	tests := []struct {
+		name       string
+		failures   int
+		retryAfter time.Duration
+		want       time.Duration // after the last failure
+	}{
+		{"no Retry-After", 0, 0, time.Minute},
+		{"longer Retry-After wins", 0, 3 * time.Hour, 3 * time.Hour},
+		{"shorter Retry-After keeps the back-off", 3, 5 * time.Minute, 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := State{Failures: tt.failures}.Failed(t0, errors.New("rate limited"), tt.retryAfter)
+			if got := s.NextAttempt(); !got.Equal(t0.Add(tt.want)) {
+				t.Errorf("got next attempt %v, want %v", got, t0.Add(tt.want))
+			}
+		})
+	}
+	s := State{}.Failed(t0, errors.New("rate limited"), 3*time.Hour).Failed(t0.Add(4*time.Hour), errors.New("other"), 0)
+	if !s.RetryAfter.IsZero() {
+		t.Errorf("got RetryAfter %v kept after a failure without one, want it cleared", s.RetryAfter)
 	}
 }

@@ -117,3 +117,47 @@ func TestQuiet(t *testing.T) {
 		}
 	}
 }
+
+// TestRenewHonoursRetryAfter checks that a renewal refused with a rate
+// limit waits as long as the CA asked, not just the first minute of
+// back-off, and that `mason certificates` shows that wait.
+func TestRenewHonoursRetryAfter(t *testing.T) {
+	q := startQuarry(t)
+	var limited atomic.Bool
+	p := startProxy(t, q, func(p *quarryProxy, w http.ResponseWriter, r *http.Request) bool {
+		if !limited.Load() || r.Method != http.MethodPost || !strings.HasSuffix(r.URL.Path, "/new-order") {
+			return false
+		}
+		w.Header().Set("Replay-Nonce", httptestNonce(t, p))
+		w.Header().Set("Retry-After", "3600")
+		w.Header().Set("Content-Type", "application/problem+json")
+		w.WriteHeader(http.StatusTooManyRequests)
+		json.NewEncoder(w).Encode(map[string]any{"type": "urn:ietf:params:acme:error:rateLimited", "detail": "too many certificates", "status": 429})
+		return true
+	})
+	r := newRunner(t, q)
+	code, out, errOut := r.run(append([]string{"certonly", "--agree-tos", "-d", "limit.quarry.test", "--standalone", "--http-port", itoa(q.httpPort)}, p.args()...)...)
+	if code != exitOK {
+		t.Fatalf("certonly: exit %d %s %s", code, out, errOut)
+	}
+	leaf := checkLineage(t, r, "limit.quarry.test", []string{"limit.quarry.test"})
+	limited.Store(true)
+	failedAt := leaf.NotAfter.Add(-24 * time.Hour)
+	r.now = failedAt
+	code, _, errOut = r.run("renew")
+	wantErr := "mason: limit.quarry.test: the CA is rate limiting: too many certificates; try again after " + failedAt.Add(time.Hour).UTC().Format("2006-01-02 15:04:05 UTC") + ".\n"
+	if code != exitPartial || errOut != wantErr {
+		t.Fatalf("got exit %d %q, want 4 and %q", code, errOut, wantErr)
+	}
+	r.now = failedAt.Add(2 * time.Minute) // past the first back-off step
+	code, out, _ = r.run("renew")
+	if want := "limit.quarry.test: not retried yet; backing off after 1 failure until " + humanTime(failedAt.Add(time.Hour)); code != exitOK || !strings.Contains(out, want) {
+		t.Errorf("got exit %d %q two minutes later, want %q", code, out, want)
+	}
+	code, out, _ = r.run("certificates", "--json")
+	var shown []certInfo
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || code != exitOK || len(shown) != 1 ||
+		shown[0].BackoffUntil == nil || !shown[0].BackoffUntil.Equal(failedAt.Add(time.Hour)) {
+		t.Errorf("got certificates %s (%v), want back-off until %v", out, err, failedAt.Add(time.Hour))
+	}
+}

@@ -179,7 +179,7 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	o.step("%s: renewing (%s)", name, why(d.Reason, leaf))
 	sv, err := issueAndSave(ctx, e, st, s, name, r, opts, o)
 	if err != nil {
-		_ = st.SaveState(name, d.State.Failed(e.now(), errors.New(explain(err, e.now()))))
+		_ = st.SaveState(name, d.State.Failed(e.now(), errors.New(explain(err, e.now())), retryAfter(err)))
 		return fail(err)
 	}
 	res.Renewed, res.Saved = true, sv
@@ -243,6 +243,15 @@ func renewalInfo(ctx context.Context, c *client.Client, leaf *x509.Certificate) 
 		return nil, id
 	}
 	return &renew.Window{Start: info.SuggestedWindow.Start, End: info.SuggestedWindow.End}, id
+}
+
+// retryAfter is the wait the CA asked for when it refused, zero if none.
+func retryAfter(err error) time.Duration {
+	var ae *client.Error
+	if errors.As(err, &ae) {
+		return ae.RetryAfter
+	}
+	return 0
 }
 
 // ariInput is the window renew decides by. A window fetched now wins; when
