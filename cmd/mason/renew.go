@@ -151,8 +151,14 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	if err != nil {
 		return fail(err)
 	}
-	ari, replaces := renewalInfo(ctx, s.client, leaf)
-	ari, state = ariInput(ari, replaces != "", state)
+	ari, replaces, dirErr := renewalInfo(ctx, s.client, leaf)
+	if dirErr == nil {
+		ari, state = ariInput(ari, replaces != "", state)
+	} else if ari == nil {
+		// The directory could not be read: whether ARI is offered is
+		// unknown, so the stored window stands.
+		ari = state.ARIWindow
+	}
 	d := renew.Decide(renew.Input{
 		Now: e.now(), Cert: renew.Cert{NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter},
 		ARI: ari, State: state, Force: rr.force || rr.dryRun,
@@ -229,20 +235,25 @@ func (rr *renewRun) dryRunOne(ctx context.Context, s *session, name string, r st
 // renewalInfo asks for the ARI window. When the directory lists
 // renewalInfo the new order names the certificate it replaces, even if this
 // one fetch failed; without ARI (or a window) the lifetime rule decides.
-func renewalInfo(ctx context.Context, c *client.Client, leaf *x509.Certificate) (*renew.Window, string) {
+// The error is the directory's: without it, whether ARI is offered is
+// unknown.
+func renewalInfo(ctx context.Context, c *client.Client, leaf *x509.Certificate) (*renew.Window, string, error) {
 	dir, err := c.Directory(ctx)
-	if err != nil || dir.RenewalInfo == "" {
-		return nil, ""
+	if err != nil {
+		return nil, "", err
+	}
+	if dir.RenewalInfo == "" {
+		return nil, "", nil
 	}
 	id, err := client.ARICertID(leaf)
 	if err != nil {
-		return nil, ""
+		return nil, "", nil
 	}
 	info, _, err := c.RenewalInfo(ctx, leaf)
 	if err != nil {
-		return nil, id
+		return nil, id, nil
 	}
-	return &renew.Window{Start: info.SuggestedWindow.Start, End: info.SuggestedWindow.End}, id
+	return &renew.Window{Start: info.SuggestedWindow.Start, End: info.SuggestedWindow.End}, id, nil
 }
 
 // retryAfter is the wait the CA asked for when it refused, zero if none.
