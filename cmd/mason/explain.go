@@ -13,6 +13,7 @@ import (
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/client"
+	"github.com/quarry-ca/quarry/internal/core"
 )
 
 // validationError marks a failure while the CA validated one name, so the
@@ -42,7 +43,13 @@ func explain(err error, now time.Time) string {
 	if errors.As(err, &ue) {
 		return explainTransport(ue)
 	}
-	msg := strings.TrimSuffix(strings.TrimSpace(err.Error()), ".")
+	msg := err.Error()
+	// An error kind ("dns: ", "malformed: ") is for errors.Is, not people.
+	var ce *core.Error
+	if errors.As(err, &ce) && ce.Detail != "" {
+		msg = strings.Replace(msg, ce.Error(), ce.Detail, 1)
+	}
+	msg = strings.TrimSuffix(strings.TrimSpace(msg), ".")
 	// A message that already says what to do ("…; check --dns-server")
 	// keeps its own advice.
 	var netErr *net.OpError

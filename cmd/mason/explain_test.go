@@ -18,6 +18,7 @@ import (
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/client"
+	"github.com/quarry-ca/quarry/internal/core"
 )
 
 // problem wraps a problem the way client.Client reports one: behind the
@@ -81,6 +82,8 @@ func TestExplain(t *testing.T) {
 			[]string{"the CA could not validate e.example.org: authorization for e.example.org https://ca.test/a/1 is invalid; check the challenge"}, nil},
 		{"interrupted", &url.Error{Op: "Post", URL: "https://ca.test/acme/new-order", Err: context.Canceled},
 			[]string{"stopped while waiting for the ACME server at https://ca.test/acme/new-order; run the command again"}, nil},
+		{"error kind left out", fmt.Errorf("preparing dns-01 for x: %w", core.Errorf(core.ErrDNS, "DNS server 127.0.0.1:53 refused the update")),
+			[]string{"preparing dns-01 for x: DNS server 127.0.0.1:53 refused the update"}, []string{"dns:"}},
 		{"plain error kept", errors.New("no certificate named x; 'mason certificates' lists them."),
 			[]string{"no certificate named x; 'mason certificates' lists them"}, []string{"lists them."}},
 	}
