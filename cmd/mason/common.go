@@ -73,7 +73,7 @@ func parse(fs *flag.FlagSet, args []string) (int, bool) {
 		return exitUsage, false
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "mason: unexpected argument %q; flags start with --.\n", fs.Arg(0))
+		fmt.Fprintf(out, "mason: unexpected argument %q; flags start with --.\n", fs.Arg(0))
 		return exitUsage, false
 	}
 	return 0, true

@@ -325,7 +325,8 @@ func TestBadInput(t *testing.T) {
 		wantCode int
 		wantErr  string
 	}{
-		{"unknown flag", []string{"certonly", "--bogus"}, exitUsage, "not defined"},
+		{"unknown flag", []string{"certonly", "--bogus"}, exitUsage, "mason: flag provided but not defined: -bogus; run 'mason certonly -h' for its flags."},
+		{"stray argument", []string{"certificates", "stray"}, exitUsage, `mason: unexpected argument "stray"; flags start with --.`},
 		{"no authenticator", []string{"certonly", "-d", "x.quarry.test"}, exitUsage, "pick an authenticator"},
 		{"two authenticators", []string{"certonly", "-d", "x.quarry.test", "--standalone", "--tls-alpn"}, exitUsage, "pick one"},
 		{"no account", []string{"certonly", "-d", "x.quarry.test", "--standalone"}, exitFailed, "--agree-tos"},
