@@ -9,6 +9,9 @@ const ShortLived = 10 * 24 * time.Hour
 type Window struct {
 	Start time.Time `yaml:"start" json:"start"`
 	End   time.Time `yaml:"end" json:"end"`
+	// ExplanationURL is the CA's page on why it suggests this window
+	// (RFC 9773), often set when it asks for an early renewal.
+	ExplanationURL string `yaml:"explanation_url,omitempty" json:"explanation_url,omitempty"`
 }
 
 // Cert is what the decision needs to know about the live certificate.
@@ -73,9 +76,12 @@ func dueAt(in Input, rnd Rand, st *State) (time.Time, string) {
 	if w := in.ARI; w != nil && !w.End.Before(w.Start) {
 		if st.ARIWindow == nil || !st.ARIWindow.Start.Equal(w.Start) || !st.ARIWindow.End.Equal(w.End) {
 			span := w.End.Sub(w.Start)
-			st.ARIWindow = &Window{Start: w.Start, End: w.End}
 			st.ARIMoment = w.Start.Add(time.Duration(rnd.Float64() * float64(span)))
 		}
+		// A copy, with the CA's latest explanation: the caller's window
+		// is not the state's to change.
+		cp := *w
+		st.ARIWindow = &cp
 		return st.ARIMoment, ReasonARI
 	}
 	return LifetimeDue(in.Cert), ReasonLifetime

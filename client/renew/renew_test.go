@@ -83,6 +83,11 @@ func TestARIMomentKeptBetweenRuns(t *testing.T) {
 	if !second.At.Equal(first.At) {
 		t.Errorf("got moment %v on second run, want %v kept", second.At, first.At)
 	}
+	explained := &Window{Start: win.Start, End: win.End, ExplanationURL: "https://ca.example/why"}
+	fourth := Decide(Input{Now: t0, Cert: cert, ARI: explained, State: first.State}, fixedRand(0.9))
+	if !fourth.At.Equal(first.At) || fourth.State.ARIWindow.ExplanationURL != explained.ExplanationURL {
+		t.Errorf("got moment %v explanation %q, want %v kept and %q stored", fourth.At, fourth.State.ARIWindow.ExplanationURL, first.At, explained.ExplanationURL)
+	}
 	moved := &Window{Start: t0.Add(days(40)), End: t0.Add(days(41))}
 	third := Decide(Input{Now: t0, Cert: cert, ARI: moved, State: first.State}, fixedRand(0))
 	if !third.At.Equal(moved.Start) {

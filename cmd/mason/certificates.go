@@ -148,6 +148,9 @@ func renewalLines(ri renewalPlan, now time.Time) string {
 	fmt.Fprintf(&b, "  renewal:    %s, %s\n", due, ri.RenewalWhy)
 	if w := ri.ARIWindow; w != nil {
 		fmt.Fprintf(&b, "  ARI window: %s to %s, as the CA suggested at the last renew\n", humanTime(w.Start), humanTime(w.End))
+		if w.ExplanationURL != "" {
+			fmt.Fprintf(&b, "  ARI note:   %s\n", clean(w.ExplanationURL))
+		}
 	}
 	if ri.BackoffUntil != nil {
 		fmt.Fprintf(&b, "  back-off:   after %s, next attempt at %s\n", failures(ri.Failures), humanTime(*ri.BackoffUntil))

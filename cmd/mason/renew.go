@@ -182,7 +182,7 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	if rr.dryRun {
 		return rr.dryRunOne(ctx, s, name, r, opts, res)
 	}
-	o.step("%s: renewing (%s)", name, why(d.Reason, leaf))
+	o.step("%s: renewing (%s)", name, why(d.Reason, leaf)+explanation(d.State))
 	sv, err := issueAndSave(ctx, e, st, s, name, r, opts, o)
 	if err != nil {
 		_ = st.SaveState(name, d.State.Failed(e.now(), errors.New(explain(err, e.now())), retryAfter(err)))
@@ -253,7 +253,7 @@ func renewalInfo(ctx context.Context, c *client.Client, leaf *x509.Certificate) 
 	if err != nil {
 		return nil, id, nil
 	}
-	return &renew.Window{Start: info.SuggestedWindow.Start, End: info.SuggestedWindow.End}, id, nil
+	return &renew.Window{Start: info.SuggestedWindow.Start, End: info.SuggestedWindow.End, ExplanationURL: info.ExplanationURL}, id, nil
 }
 
 // retryAfter is the wait the CA asked for when it refused, zero if none.

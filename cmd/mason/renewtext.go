@@ -35,7 +35,7 @@ func notDue(d renew.Decision, leaf *x509.Certificate, st renew.State) string {
 		return fmt.Sprintf("not retried yet; backing off after %s until %s (due since %s, %s)",
 			failures(st.Failures), humanTime(d.At), humanTime(d.Due), why(d.DueReason, leaf))
 	}
-	return fmt.Sprintf("not due; renewal planned at %s (%s)", humanTime(d.At), why(d.Reason, leaf))
+	return fmt.Sprintf("not due; renewal planned at %s (%s)", humanTime(d.At), why(d.Reason, leaf)+explanation(d.State))
 }
 
 func failures(n int) string {
@@ -43,4 +43,13 @@ func failures(n int) string {
 		return "1 failure"
 	}
 	return fmt.Sprintf("%d failures", n)
+}
+
+// explanation points at the CA's page on why it suggests its ARI window,
+// when it gave one.
+func explanation(st renew.State) string {
+	if st.ARIWindow == nil || st.ARIWindow.ExplanationURL == "" {
+		return ""
+	}
+	return "; the CA explains why at " + clean(st.ARIWindow.ExplanationURL)
 }

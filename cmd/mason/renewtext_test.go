@@ -22,6 +22,8 @@ func TestNotDue(t *testing.T) {
 	}{
 		{"ARI", renew.Decision{At: at, Reason: renew.ReasonARI}, long, renew.State{},
 			"not due; renewal planned at 2027-02-03 12:41 UTC (inside the CA's suggested ARI window)"},
+		{"ARI with the CA's explanation", renew.Decision{At: at, Reason: renew.ReasonARI, State: renew.State{ARIWindow: &renew.Window{ExplanationURL: "https://ca.example/why\n"}}}, long, renew.State{},
+			"not due; renewal planned at 2027-02-03 12:41 UTC (inside the CA's suggested ARI window; the CA explains why at https://ca.example/why)"},
 		{"a third left", renew.Decision{At: at, Reason: renew.ReasonLifetime}, long, renew.State{},
 			"not due; renewal planned at 2027-02-03 12:41 UTC (a third of the lifetime left)"},
 		{"short-lived: half left", renew.Decision{At: at, Reason: renew.ReasonLifetime}, short, renew.State{},
