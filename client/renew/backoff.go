@@ -9,6 +9,9 @@ type State struct {
 	LastError   string    `yaml:"last_error,omitempty"`
 	ARIWindow   *Window   `yaml:"ari_window,omitempty"`
 	ARIMoment   time.Time `yaml:"ari_moment,omitempty"`
+	// RetryAfter is the earliest retry the CA asked for with its last
+	// refusal (a rate limit's Retry-After); it outlasts a shorter back-off.
+	RetryAfter time.Time `yaml:"retry_after,omitempty"`
 }
 
 // Backoff is the wait after the n-th consecutive failure: 1 min, 10 min,
@@ -32,13 +35,22 @@ func (s State) NextAttempt() time.Time {
 	if s.Failures == 0 {
 		return time.Time{}
 	}
-	return s.LastFailure.Add(Backoff(s.Failures))
+	next := s.LastFailure.Add(Backoff(s.Failures))
+	if s.RetryAfter.After(next) {
+		return s.RetryAfter
+	}
+	return next
 }
 
-// Failed records a failed attempt at now.
-func (s State) Failed(now time.Time, err error) State {
+// Failed records a failed attempt at now. retryAfter is how long the CA
+// asked mason to wait, zero when it did not say.
+func (s State) Failed(now time.Time, err error, retryAfter time.Duration) State {
 	s.Failures++
 	s.LastFailure = now
+	s.RetryAfter = time.Time{}
+	if retryAfter > 0 {
+		s.RetryAfter = now.Add(retryAfter)
+	}
 	if err != nil {
 		s.LastError = err.Error()
 	}

@@ -2,13 +2,16 @@ package renew
 
 import "time"
 
-// shortLived is the lifetime under which half, not a third, must remain.
-const shortLived = 10 * 24 * time.Hour
+// ShortLived is the lifetime under which half, not a third, must remain.
+const ShortLived = 10 * 24 * time.Hour
 
 // Window is a suggested renewal window (RFC 9773 ARI).
 type Window struct {
-	Start time.Time `yaml:"start"`
-	End   time.Time `yaml:"end"`
+	Start time.Time `yaml:"start" json:"start"`
+	End   time.Time `yaml:"end" json:"end"`
+	// ExplanationURL is the CA's page on why it suggests this window
+	// (RFC 9773), often set when it asks for an early renewal.
+	ExplanationURL string `yaml:"explanation_url,omitempty" json:"explanation_url,omitempty"`
 }
 
 // Cert is what the decision needs to know about the live certificate.
@@ -32,11 +35,24 @@ type Input struct {
 	Force bool
 }
 
+// Reasons a Decision gives; they are stable, scripts read them in JSON.
+const (
+	ReasonForced   = "forced"
+	ReasonBackoff  = "backing off after failure"
+	ReasonARI      = "inside the ARI window"
+	ReasonLifetime = "lifetime rule"
+)
+
 // Decision says whether to renew now, and if not, when next to look.
 type Decision struct {
 	Renew  bool
-	At     time.Time // when renewal is (or was) due
-	Reason string
+	At     time.Time // when renewal is (or was) due, or the back-off ends
+	Reason string    // one of the Reason constants
+	// Due and DueReason say when the certificate itself falls due and by
+	// which rule (ReasonARI or ReasonLifetime), back-off aside; zero when
+	// forced.
+	Due       time.Time
+	DueReason string
 	// State is the input state with any newly chosen ARI moment; callers
 	// persist it so the moment stays put between runs.
 	State State
@@ -47,25 +63,28 @@ type Decision struct {
 func Decide(in Input, rnd Rand) Decision {
 	st := in.State
 	if in.Force {
-		return Decision{Renew: true, At: in.Now, Reason: "forced", State: st}
+		return Decision{Renew: true, At: in.Now, Reason: ReasonForced, State: st}
 	}
 	due, reason := dueAt(in, rnd, &st)
 	if next := st.NextAttempt(); next.After(in.Now) && !due.After(in.Now) {
-		return Decision{At: next, Reason: "backing off after failure", State: st}
+		return Decision{At: next, Reason: ReasonBackoff, Due: due, DueReason: reason, State: st}
 	}
-	return Decision{Renew: !due.After(in.Now), At: due, Reason: reason, State: st}
+	return Decision{Renew: !due.After(in.Now), At: due, Reason: reason, Due: due, DueReason: reason, State: st}
 }
 
 func dueAt(in Input, rnd Rand, st *State) (time.Time, string) {
 	if w := in.ARI; w != nil && !w.End.Before(w.Start) {
 		if st.ARIWindow == nil || !st.ARIWindow.Start.Equal(w.Start) || !st.ARIWindow.End.Equal(w.End) {
 			span := w.End.Sub(w.Start)
-			st.ARIWindow = &Window{Start: w.Start, End: w.End}
 			st.ARIMoment = w.Start.Add(time.Duration(rnd.Float64() * float64(span)))
 		}
-		return st.ARIMoment, "inside the ARI window"
+		// A copy, with the CA's latest explanation: the caller's window
+		// is not the state's to change.
+		cp := *w
+		st.ARIWindow = &cp
+		return st.ARIMoment, ReasonARI
 	}
-	return LifetimeDue(in.Cert), "lifetime rule"
+	return LifetimeDue(in.Cert), ReasonLifetime
 }
 
 // LifetimeDue is when a third of the lifetime is left, or half for
@@ -73,7 +92,7 @@ func dueAt(in Input, rnd Rand, st *State) (time.Time, string) {
 func LifetimeDue(c Cert) time.Time {
 	life := c.NotAfter.Sub(c.NotBefore)
 	left := life / 3
-	if life < shortLived {
+	if life < ShortLived {
 		left = life / 2
 	}
 	return c.NotAfter.Add(-left)

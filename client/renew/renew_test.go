@@ -61,6 +61,12 @@ func TestDecide(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Decide(tt.in, fixedRand(tt.rnd))
+			if tt.wantWhy != ReasonForced && (got.Due.IsZero() || got.DueReason == ReasonBackoff || got.DueReason == "") {
+				t.Errorf("got due %v by %q, want the certificate's own due time and rule", got.Due, got.DueReason)
+			}
+			if tt.wantWhy != ReasonBackoff && tt.wantWhy != ReasonForced && (!got.Due.Equal(got.At) || got.DueReason != got.Reason) {
+				t.Errorf("got due %v by %q, want %v by %q outside back-off", got.Due, got.DueReason, got.At, got.Reason)
+			}
 			if got.Renew != tt.wantRenew || !got.At.Equal(tt.wantAt) || got.Reason != tt.wantWhy {
 				t.Errorf("got renew=%v at=%v reason=%q, want renew=%v at=%v reason=%q",
 					got.Renew, got.At, got.Reason, tt.wantRenew, tt.wantAt, tt.wantWhy)
@@ -76,6 +82,11 @@ func TestARIMomentKeptBetweenRuns(t *testing.T) {
 	second := Decide(Input{Now: t0, Cert: cert, ARI: win, State: first.State}, fixedRand(0.9))
 	if !second.At.Equal(first.At) {
 		t.Errorf("got moment %v on second run, want %v kept", second.At, first.At)
+	}
+	explained := &Window{Start: win.Start, End: win.End, ExplanationURL: "https://ca.example/why"}
+	fourth := Decide(Input{Now: t0, Cert: cert, ARI: explained, State: first.State}, fixedRand(0.9))
+	if !fourth.At.Equal(first.At) || fourth.State.ARIWindow.ExplanationURL != explained.ExplanationURL {
+		t.Errorf("got moment %v explanation %q, want %v kept and %q stored", fourth.At, fourth.State.ARIWindow.ExplanationURL, first.At, explained.ExplanationURL)
 	}
 	moved := &Window{Start: t0.Add(days(40)), End: t0.Add(days(41))}
 	third := Decide(Input{Now: t0, Cert: cert, ARI: moved, State: first.State}, fixedRand(0))
@@ -111,7 +122,7 @@ func TestStateTransitions(t *testing.T) {
 	if !s.NextAttempt().IsZero() {
 		t.Errorf("got next attempt %v with no failures, want zero", s.NextAttempt())
 	}
-	s = s.Failed(t0, errors.New("boom")).Failed(t0.Add(time.Hour), errors.New("again"))
+	s = s.Failed(t0, errors.New("boom"), 0).Failed(t0.Add(time.Hour), errors.New("again"), 0)
 	if s.Failures != 2 || s.LastError != "again" {
 		t.Errorf("got failures=%d error=%q, want 2 %q", s.Failures, s.LastError, "again")
 	}
@@ -120,5 +131,58 @@ func TestStateTransitions(t *testing.T) {
 	}
 	if s = s.Succeeded(); s.Failures != 0 {
 		t.Errorf("got %d failures after success, want 0", s.Failures)
+	}
+}
+
+// TestDecideDueDuringBackoff checks that back-off keeps the certificate's
+// own due time, so `mason certificates` can say both.
+func TestDecideDueDuringBackoff(t *testing.T) {
+	cert := Cert{NotBefore: t0, NotAfter: t0.Add(days(90))}
+	now := t0.Add(days(61))
+	st := State{Failures: 3, LastFailure: now.Add(-time.Minute)}
+	tests := []struct {
+		name    string
+		ari     *Window
+		wantDue time.Time
+		wantWhy string
+	}{
+		{"lifetime", nil, t0.Add(days(60)), ReasonLifetime},
+		{"ARI", &Window{Start: t0.Add(days(55)), End: t0.Add(days(55))}, t0.Add(days(55)), ReasonARI},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Decide(Input{Now: now, Cert: cert, ARI: tt.ari, State: st}, fixedRand(0))
+			if got.Renew || got.Reason != ReasonBackoff || !got.At.Equal(now.Add(99*time.Minute)) {
+				t.Errorf("got renew=%v reason=%q at=%v, want back-off until %v", got.Renew, got.Reason, got.At, now.Add(99*time.Minute))
+			}
+			if !got.Due.Equal(tt.wantDue) || got.DueReason != tt.wantWhy {
+				t.Errorf("got due %v by %q, want %v by %q", got.Due, got.DueReason, tt.wantDue, tt.wantWhy)
+			}
+		})
+	}
+}
+
+func TestRetryAfterOutlastsBackoff(t *testing.T) {
+	tests := []struct {
+		name       string
+		failures   int
+		retryAfter time.Duration
+		want       time.Duration // after the last failure
+	}{
+		{"no Retry-After", 0, 0, time.Minute},
+		{"longer Retry-After wins", 0, 3 * time.Hour, 3 * time.Hour},
+		{"shorter Retry-After keeps the back-off", 3, 5 * time.Minute, 24 * time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := State{Failures: tt.failures}.Failed(t0, errors.New("rate limited"), tt.retryAfter)
+			if got := s.NextAttempt(); !got.Equal(t0.Add(tt.want)) {
+				t.Errorf("got next attempt %v, want %v", got, t0.Add(tt.want))
+			}
+		})
+	}
+	s := State{}.Failed(t0, errors.New("rate limited"), 3*time.Hour).Failed(t0.Add(4*time.Hour), errors.New("other"), 0)
+	if !s.RetryAfter.IsZero() {
+		t.Errorf("got RetryAfter %v kept after a failure without one, want it cleared", s.RetryAfter)
 	}
 }

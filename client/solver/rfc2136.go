@@ -62,7 +62,7 @@ func (r *RFC2136) update(ctx context.Context, ch Challenge, add bool) error {
 	}
 	in, err := r.exchange(ctx, m)
 	if err != nil {
-		return fmt.Errorf("DNS update of %s at %s: %w", fqdn, r.Server, err)
+		return fmt.Errorf("DNS update of %s at %s failed (%w); check --dns-server and that the server accepts updates over TCP", fqdn, r.Server, err)
 	}
 	if in.Rcode != dns.RcodeSuccess {
 		return core.Errorf(core.ErrDNS, "DNS server %s refused the update of %s with %s; check --tsig-key-name, --tsig-secret and that the key may update zone %s",
@@ -97,7 +97,7 @@ func (r *RFC2136) zone(ctx context.Context, fqdn string) (string, error) {
 		m.SetQuestion(name, dns.TypeSOA)
 		in, _, err := c.ExchangeContext(ctx, m, r.Server)
 		if err != nil {
-			return "", fmt.Errorf("finding the zone of %s at %s: %w", fqdn, r.Server, err)
+			return "", fmt.Errorf("finding the zone of %s at %s failed (%w); check --dns-server", fqdn, r.Server, err)
 		}
 		for _, rr := range in.Answer {
 			if soa, ok := rr.(*dns.SOA); ok && strings.EqualFold(soa.Hdr.Name, name) {

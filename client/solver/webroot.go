@@ -42,12 +42,22 @@ func (w *Webroot) Present(ctx context.Context, ch Challenge) error {
 		return err
 	}
 	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		return fmt.Errorf("webroot %s is not writable: %w", w.Root(ch.Domain), err)
+		return notWritable(w.Root(ch.Domain), err)
 	}
 	if err := os.WriteFile(p, []byte(ch.KeyAuth), 0o644); err != nil {
-		return fmt.Errorf("webroot %s is not writable: %w", w.Root(ch.Domain), err)
+		return notWritable(w.Root(ch.Domain), err)
 	}
 	return nil
+}
+
+// notWritable says which webroot failed and what to check; the cause
+// (no such directory, permission denied) stays last in the chain.
+func notWritable(root string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Errorf("webroot %s is not writable (%w); check that it is the web server's document root and that mason may write there", root, err)
 }
 
 // CleanUp removes the token file; the directories are left for next time.

@@ -219,12 +219,12 @@ func TestStateRoundTrip(t *testing.T) {
 	if err != nil || st.Failures != 0 {
 		t.Fatalf("got %+v (%v) before any save, want zero state", st, err)
 	}
-	want := renew.State{}.Failed(time.Unix(100, 0).UTC(), errors.New("refused"))
+	want := renew.State{}.Failed(time.Unix(100, 0).UTC(), errors.New("refused"), time.Hour)
 	if err := s.SaveState("y.example", want); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.LoadState("y.example")
-	if err != nil || got.Failures != 1 || !got.LastFailure.Equal(want.LastFailure) || got.LastError != "refused" {
+	if err != nil || got.Failures != 1 || !got.LastFailure.Equal(want.LastFailure) || got.LastError != "refused" || !got.RetryAfter.Equal(want.RetryAfter) {
 		t.Errorf("got %+v (%v), want %+v", got, err, want)
 	}
 }

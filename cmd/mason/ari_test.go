@@ -20,6 +20,7 @@ import (
 type ariProxy struct {
 	*quarryProxy
 	window   [2]time.Time
+	explain  string // explanationURL served with the window, "" for none
 	mu       sync.Mutex
 	asked    []string // certIDs renewalInfo was asked for
 	replaces []string // replaces of each newOrder, "" for none
@@ -38,7 +39,13 @@ func startARIProxy(t *testing.T, q *quarry, start, end time.Time) *ariProxy {
 			p.mu.Lock()
 			p.asked = append(p.asked, strings.TrimPrefix(r.URL.Path, "/ari/"))
 			p.mu.Unlock()
-			json.NewEncoder(w).Encode(map[string]any{"suggestedWindow": map[string]time.Time{"start": p.window[0], "end": p.window[1]}})
+			info := map[string]any{"suggestedWindow": map[string]time.Time{"start": p.window[0], "end": p.window[1]}}
+			p.mu.Lock()
+			if p.explain != "" {
+				info["explanationURL"] = p.explain
+			}
+			p.mu.Unlock()
+			json.NewEncoder(w).Encode(info)
 		case r.Method == http.MethodPost && strings.Contains(r.URL.Path, "order") && !strings.Contains(r.URL.Path, "/order/"):
 			p.recordOrder(r)
 			return false
@@ -109,5 +116,50 @@ func TestRenewARIReplaces(t *testing.T) {
 	}
 	if len(p.replaces) < 2 || p.replaces[0] != "" || p.replaces[1] != wantID {
 		t.Errorf("got newOrder replaces %q, want none at first, then %s", p.replaces, wantID)
+	}
+}
+
+// TestARIWindowShown checks what renew and certificates say about a
+// window still ahead: the planned moment inside it, the window itself and
+// the CA's explanation, with terminal escapes in it dropped.
+func TestARIWindowShown(t *testing.T) {
+	q := startQuarry(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	start, end := now.Add(10*24*time.Hour), now.Add(11*24*time.Hour)
+	p := startARIProxy(t, q, start, end)
+	p.mu.Lock()
+	p.explain = "https://ca.test/incident\x1b[2J"
+	p.mu.Unlock()
+	r := newRunner(t, q)
+	code, out, errOut := r.run(append([]string{"certonly", "--agree-tos", "-d", "shown.quarry.test", "--standalone", "--http-port", itoa(q.httpPort)}, p.args()...)...)
+	if code != exitOK {
+		t.Fatalf("certonly through the proxy: exit %d %s %s", code, out, errOut)
+	}
+	code, out, _ = r.run("renew")
+	prefix, suffix := "shown.quarry.test: not due; renewal planned at ", " (inside the CA's suggested ARI window; the CA explains why at https://ca.test/incident[2J)\n"
+	if code != exitOK || !strings.HasPrefix(out, prefix) || !strings.HasSuffix(out, suffix) {
+		t.Fatalf("got renew exit %d %q, want %q…%q", code, out, prefix, suffix)
+	}
+	planned, err := time.Parse("2006-01-02 15:04 UTC", strings.TrimSuffix(strings.TrimPrefix(out, prefix), suffix))
+	if err != nil || planned.Before(start.Truncate(time.Minute)) || planned.After(end) {
+		t.Errorf("got planned %v (%v), want inside %v–%v", planned, err, start, end)
+	}
+	code, out, _ = r.run("certificates")
+	for _, want := range []string{
+		"  renewal:    due at " + humanTime(planned) + ", inside the CA's suggested ARI window\n",
+		"  ARI window: " + humanTime(start) + " to " + humanTime(end) + ", as the CA suggested at the last renew\n",
+		"  ARI note:   https://ca.test/incident[2J\n",
+	} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("got certificates exit %d %q, want %q", code, out, want)
+		}
+	}
+	code, out, _ = r.run("certificates", "--json")
+	var shown []certInfo
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || code != exitOK || len(shown) != 1 {
+		t.Fatalf("got certificates %s (%v), want one lineage", out, err)
+	}
+	if w := shown[0].ARIWindow; w == nil || !w.Start.Equal(start) || !w.End.Equal(end) || w.ExplanationURL != "https://ca.test/incident\x1b[2J" || shown[0].RenewalWhy != "inside the CA's suggested ARI window" {
+		t.Errorf("got %+v, want the window %v–%v with its explanation", shown[0].renewalPlan, start, end)
 	}
 }

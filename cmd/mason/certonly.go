@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/quarry-ca/quarry/client/renew"
 	"github.com/quarry-ca/quarry/client/store"
 )
 
@@ -294,6 +295,11 @@ func issueAndSave(ctx context.Context, e env, st *store.Store, s *session, name 
 	}
 	if err := st.SaveRenewal(name, r); err != nil {
 		return nil, err
+	}
+	// Failures, back-off and the ARI moment belonged to the certificate
+	// just replaced; a certonly over a failing lineage starts it afresh.
+	if err := st.SaveState(name, renew.State{}); err != nil {
+		return nil, fmt.Errorf("the new certificate is saved, but resetting its renewal state failed: %w", err)
 	}
 	o.step("Saved: %s and %s", st.LivePath(name, "fullchain"), st.LivePath(name, "privkey"))
 	return &saved{

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"flag"
 	"fmt"
+	"io"
 	"slices"
 
 	"os"
@@ -37,7 +38,7 @@ func (c *common) bind(fs *flag.FlagSet) {
 }
 
 func (c *common) out(e env) out {
-	return out{w: e.stdout, errw: e.stderr, quiet: c.quiet, json: c.json}
+	return out{w: e.stdout, errw: e.stderr, quiet: c.quiet, json: c.json, now: e.now}
 }
 
 // flagSet returns a FlagSet that reports to e.stderr and never exits.
@@ -51,22 +52,28 @@ func flagSet(e env, name string) *flag.FlagSet {
 // A bad flag gets one sentence; the flag list is for -h.
 func parse(fs *flag.FlagSet, args []string) (int, bool) {
 	help := slices.ContainsFunc(args, func(a string) bool { return a == "-h" || a == "--help" || a == "-help" })
+	out := fs.Output()
 	fs.Usage = func() {
 		if help {
-			fmt.Fprintf(fs.Output(), "usage: %s [flags]\n", fs.Name())
+			fmt.Fprintf(out, "usage: %s [flags]\n", fs.Name())
 			fs.PrintDefaults()
-			return
 		}
-		fmt.Fprintf(fs.Output(), "run '%s -h' for its flags.\n", fs.Name())
+	}
+	if !help {
+		// The flag package prints its complaint on a line of its own;
+		// mason says it once, with the next step, below.
+		fs.SetOutput(io.Discard)
+		defer fs.SetOutput(out)
 	}
 	if err := fs.Parse(args); err != nil {
 		if err == flag.ErrHelp {
 			return exitOK, false
 		}
+		fmt.Fprintf(out, "mason: %v; run '%s -h' for its flags.\n", err, fs.Name())
 		return exitUsage, false
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(fs.Output(), "mason: unexpected argument %q; flags start with --.\n", fs.Arg(0))
+		fmt.Fprintf(out, "mason: unexpected argument %q; flags start with --.\n", fs.Arg(0))
 		return exitUsage, false
 	}
 	return 0, true

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/quarry-ca/quarry/client/renew"
 	"github.com/quarry-ca/quarry/client/store"
 	"time"
 )
@@ -163,8 +164,31 @@ func TestRenewAndRevoke(t *testing.T) {
 
 	code, out, _ = r.run("renew", "--json")
 	var res []renewResult
-	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || len(res) != 1 || res[0].Renewed {
-		t.Fatalf("got exit %d %+v (%v), want one certificate not due", code, res, err)
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitOK || len(res) != 1 || res[0].Renewed ||
+		res[0].Reason != renew.ReasonARI || res[0].Why != "inside the CA's suggested ARI window" {
+		t.Fatalf("got exit %d %+v (%v), want one certificate not due, inside the ARI window", code, res, err)
+	}
+	// Quarry offers ARI, so the plan is a moment in its suggested window,
+	// which `mason certificates` shows from the state renew kept.
+	nextAt, _ := time.Parse(time.RFC3339, res[0].NextAt)
+	planned := "renew.quarry.test: not due; renewal planned at " + humanTime(nextAt) + " (inside the CA's suggested ARI window)\n"
+	if code, out, _ = r.run("renew"); code != exitOK || out != planned {
+		t.Errorf("got renew exit %d %q, want %q", code, out, planned)
+	}
+	code, out, _ = r.run("certificates", "--json")
+	var shown []certInfo
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || code != exitOK || len(shown) != 1 {
+		t.Fatalf("got certificates exit %d %s (%v), want one lineage", code, out, err)
+	}
+	if c := shown[0]; c.ARIWindow == nil || c.RenewalRule != renew.ReasonARI || !c.RenewalDue.Truncate(time.Second).Equal(nextAt) ||
+		c.RenewalDue.Before(c.ARIWindow.Start) || c.RenewalDue.After(c.ARIWindow.End) || c.Failures != 0 || c.BackoffUntil != nil {
+		t.Errorf("got %+v, want renewal due at %v inside the stored ARI window, no failures", c.renewalPlan, nextAt)
+	}
+	code, out, _ = r.run("certificates")
+	for _, want := range []string{"renewal:    due at " + humanTime(nextAt) + ", inside the CA's suggested ARI window", "ARI window: "} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("got certificates exit %d %q, want %q", code, out, want)
+		}
 	}
 
 	r.now = first.NotAfter.Add(-24 * time.Hour) // well past two thirds and any ARI window
@@ -196,8 +220,10 @@ func TestRenewAndRevoke(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "Revoked") {
 		t.Fatalf("got revoke exit %d %q %q, want success", code, out, errOut)
 	}
-	if code, _, errOut = r.run("revoke", "--cert-name", "renew.quarry.test"); code != exitFailed || !strings.Contains(errOut, "mason: ") {
-		t.Errorf("got exit %d %q revoking twice, want 1 and one sentence", code, errOut)
+	code, _, errOut = r.run("revoke", "--cert-name", "renew.quarry.test")
+	if code != exitFailed || !strings.HasPrefix(errOut, "mason: the CA says ") || !strings.HasSuffix(errOut, "already revoked; nothing to do.\n") ||
+		strings.Contains(errOut, "urn:") || strings.Count(errOut, "\n") != 1 {
+		t.Errorf("got exit %d %q revoking twice, want 1 and one sentence saying it is already revoked", code, errOut)
 	}
 
 	code, out, _ = r.run("certificates", "--json")
@@ -245,8 +271,8 @@ func TestRenewBackoff(t *testing.T) {
 	}
 	r.now = r.now.Add(30 * time.Second)
 	code, out, _ = r.run("renew")
-	if code != exitOK || !strings.Contains(out, "backing off") {
-		t.Errorf("got exit %d %q 30s after a failure, want back-off", code, out)
+	if want := "backoff.quarry.test: not retried yet; backing off after 1 failure until " + humanTime(r.now.Add(30*time.Second)); code != exitOK || !strings.Contains(out, want) {
+		t.Errorf("got exit %d %q 30s after a failure, want %q", code, out, want)
 	}
 	r.now = r.now.Add(time.Minute)
 	if code, _, _ = r.run("renew"); code != exitPartial {
@@ -256,26 +282,64 @@ func TestRenewBackoff(t *testing.T) {
 	if !strings.Contains(string(state), "failures: 2") {
 		t.Errorf("got state %q, want 2 failures persisted", state)
 	}
+	code, out, _ = r.run("certificates", "--json")
+	var shown []certInfo
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || code != exitOK || len(shown) != 1 {
+		t.Fatalf("got certificates exit %d %s (%v), want one lineage", code, out, err)
+	}
+	wantUntil := r.now.Add(10 * time.Minute).UTC()
+	if c := shown[0]; c.Failures != 2 || c.LastFailure == nil || !c.LastFailure.Equal(r.now) || !strings.Contains(c.LastError, "provider API down") ||
+		c.BackoffUntil == nil || !c.BackoffUntil.Equal(wantUntil) || c.RenewalDue.After(r.now) {
+		t.Errorf("got %+v, want 2 failures, the last at %v naming the hook, back-off until %v, renewal due", c.renewalPlan, r.now, wantUntil)
+	}
+	code, out, _ = r.run("certificates")
+	for _, want := range []string{"renewal:    due now", "back-off:   after 2 failures, next attempt at " + humanTime(wantUntil), "last error: " + humanTime(r.now) + " (2 failures in a row): ", "provider API down"} {
+		if code != exitOK || !strings.Contains(out, want) {
+			t.Errorf("got certificates exit %d %q, want %q", code, out, want)
+		}
+	}
 	if code, _, _ = r.run("renew", "--force-renewal"); code != exitPartial {
 		t.Errorf("got exit %d forcing with the hook still failing, want 4", code)
+	}
+	// A certonly that replaces the failing lineage starts its renewal
+	// state afresh: the failures were the old certificate's.
+	code, out, errOut = r.run("certonly", "-d", "backoff.quarry.test", "-d", "new.backoff.quarry.test", "--cert-name", "backoff.quarry.test",
+		"--dns", "rfc2136", "--dns-server", q.dns.Addr(), "--tsig-key-name", tsigName, "--tsig-secret", tsigSecret)
+	if code != exitOK {
+		t.Fatalf("certonly over the failing lineage: exit %d %s %s", code, out, errOut)
+	}
+	code, out, _ = r.run("certificates", "--json")
+	shown = nil // a fresh decode: omitted fields must not keep old values
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || code != exitOK || len(shown) != 1 ||
+		shown[0].Failures != 0 || shown[0].BackoffUntil != nil || shown[0].LastError != "" || shown[0].Version != 2 {
+		t.Errorf("got certificates %s (%v) after certonly, want version 2 with no failures", out, err)
 	}
 }
 
 func TestBadInput(t *testing.T) {
 	q := startQuarry(t)
+	unserved := t.TempDir() // a webroot no web server serves
 	tests := []struct {
 		name     string
 		args     []string
 		wantCode int
 		wantErr  string
 	}{
-		{"unknown flag", []string{"certonly", "--bogus"}, exitUsage, "not defined"},
+		{"unknown flag", []string{"certonly", "--bogus"}, exitUsage, "mason: flag provided but not defined: -bogus; run 'mason certonly -h' for its flags."},
+		{"stray argument", []string{"certificates", "stray"}, exitUsage, `mason: unexpected argument "stray"; flags start with --.`},
 		{"no authenticator", []string{"certonly", "-d", "x.quarry.test"}, exitUsage, "pick an authenticator"},
 		{"two authenticators", []string{"certonly", "-d", "x.quarry.test", "--standalone", "--tls-alpn"}, exitUsage, "pick one"},
 		{"no account", []string{"certonly", "-d", "x.quarry.test", "--standalone"}, exitFailed, "--agree-tos"},
-		{"webroot not writable", []string{"certonly", "--agree-tos", "-d", "x.quarry.test", "--webroot", "/proc/nope"}, exitFailed, "not writable"},
+		{"webroot not writable", []string{"certonly", "--agree-tos", "-d", "x.quarry.test", "--webroot", "/proc/nope"}, exitFailed,
+			"webroot /proc/nope is not writable (no such file or directory); check that it is the web server's document root"},
 		{"dns update refused", []string{"certonly", "--agree-tos", "-d", "x.quarry.test", "--dns", "rfc2136",
-			"--dns-server", q.dns.Addr(), "--tsig-key-name", "wrong-key.", "--tsig-secret", tsigSecret}, exitFailed, "DNS"},
+			"--dns-server", q.dns.Addr(), "--tsig-key-name", "wrong-key.", "--tsig-secret", tsigSecret}, exitFailed, "refused the update of _acme-challenge.x.quarry.test."},
+		{"dns server unreachable", []string{"certonly", "--agree-tos", "-d", "x.quarry.test", "--dns", "rfc2136",
+			"--dns-server", "127.0.0.1:1", "--tsig-key-name", tsigName, "--tsig-secret", tsigSecret}, exitFailed, "check --dns-server"},
+		{"validation refused", []string{"certonly", "--agree-tos", "-d", "x.quarry.test", "--webroot", unserved}, exitFailed,
+			"mason: the CA could not validate x.quarry.test: "},
+		{"server unreachable", []string{"certonly", "--agree-tos", "-d", "x.quarry.test", "--standalone", "--server", "https://127.0.0.1:1/directory"}, exitFailed,
+			"mason: could not reach the ACME server at https://127.0.0.1:1/directory (connection refused); check --server"},
 		{"unknown command", []string{"frobnicate"}, exitUsage, "unknown command"},
 	}
 	for _, tt := range tests {
@@ -285,8 +349,8 @@ func TestBadInput(t *testing.T) {
 			if code != tt.wantCode || !strings.Contains(errOut, tt.wantErr) {
 				t.Errorf("got exit %d %q, want %d with %q", code, errOut, tt.wantCode, tt.wantErr)
 			}
-			if strings.Count(strings.TrimSpace(errOut), "\n") > 1 {
-				t.Errorf("got %d lines of error, want one sentence:\n%s", strings.Count(errOut, "\n"), errOut)
+			if strings.Count(errOut, "\n") != 1 || !strings.HasPrefix(errOut, "mason: ") || !strings.HasSuffix(errOut, ".\n") {
+				t.Errorf("got error %q, want one line: mason: and one sentence", errOut)
 			}
 			live, _ := filepath.Glob(filepath.Join(r.dir, "live", "*"))
 			conf, _ := filepath.Glob(filepath.Join(r.dir, "renewal", "*"))
@@ -317,5 +381,88 @@ func TestLockHeld(t *testing.T) {
 	code := run(t.Context(), e, []string{"renew", "--config-dir", r.dir})
 	if code != exitLocked || !strings.Contains(errOut.String(), "lock") {
 		t.Errorf("got exit %d %q with the lock held, want 3", code, errOut.String())
+	}
+}
+
+// TestRenewFailureLeavesLineage checks the bad-input cases during renew: a
+// webroot that is no longer writable and a DNS update the server refuses
+// each fail their lineage in one sentence, exit 4, and leave the live
+// certificate, the archive and the renewal config as they were, while a
+// healthy lineage beside them renews.
+func TestRenewFailureLeavesLineage(t *testing.T) {
+	q := startQuarry(t)
+	webroot := t.TempDir()
+	defer q.serveWebroot(t, webroot)()
+	r := newRunner(t, q)
+	for _, args := range [][]string{
+		{"-d", "ok.fail.quarry.test", "--webroot", webroot},
+		{"-d", "web.fail.quarry.test", "--webroot", webroot},
+		{"-d", "dns.fail.quarry.test", "--dns", "rfc2136", "--dns-server", q.dns.Addr(), "--tsig-key-name", tsigName, "--tsig-secret", tsigSecret},
+	} {
+		if code, out, errOut := r.run(append([]string{"certonly", "--agree-tos"}, args...)...); code != exitOK {
+			t.Fatalf("certonly %v: exit %d %s %s", args, code, out, errOut)
+		}
+	}
+	st, err := store.Open(r.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Break each lineage's authenticator, adding a name so that the
+	// server cannot reuse an authorization it already holds.
+	breakConf := func(name string, mutate func(*store.Renewal)) []byte {
+		conf, err := st.LoadRenewal(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mutate(&conf)
+		conf.Domains = append(conf.Domains, "new."+name)
+		if err := st.SaveRenewal(name, conf); err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile(filepath.Join(r.dir, "renewal", name+".conf"))
+		return b
+	}
+	// A webroot under a regular file: not writable even for root.
+	notDir := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(notDir, nil, 0o644)
+	readOnly := filepath.Join(notDir, "www")
+	confs := map[string][]byte{
+		"web.fail.quarry.test": breakConf("web.fail.quarry.test", func(c *store.Renewal) { c.Webroot = readOnly }),
+		"dns.fail.quarry.test": breakConf("dns.fail.quarry.test", func(c *store.Renewal) { c.TSIGKeyName = "wrong-key." }),
+	}
+	code, _, errOut := r.run("renew", "--force-renewal")
+	if code != exitPartial {
+		t.Errorf("got exit %d, want 4", code)
+	}
+	lines := strings.Split(strings.TrimSuffix(errOut, "\n"), "\n")
+	wants := []string{
+		"mason: dns.fail.quarry.test: preparing dns-01 for ", // then the server's refusal
+		"mason: web.fail.quarry.test: preparing http-01 for new.web.fail.quarry.test: webroot " + readOnly + " is not writable",
+	}
+	if len(lines) != len(wants) {
+		t.Fatalf("got stderr %q, want one line per lineage", errOut)
+	}
+	for i, want := range wants {
+		if !strings.HasPrefix(lines[i], want) || !strings.HasSuffix(lines[i], ".") {
+			t.Errorf("got %q, want one sentence starting %q", lines[i], want)
+		}
+	}
+	if !strings.Contains(lines[0], "refused the update") {
+		t.Errorf("got %q, want it to say the DNS server refused the update", lines[0])
+	}
+	// The healthy lineage renews whatever the others do.
+	if target, _ := os.Readlink(filepath.Join(r.dir, "live", "ok.fail.quarry.test", "cert.pem")); !strings.HasSuffix(target, "cert2.pem") {
+		t.Errorf("got the healthy lineage's live cert -> %s, want version 2", target)
+	}
+	for name, conf := range confs {
+		target, _ := os.Readlink(filepath.Join(r.dir, "live", name, "cert.pem"))
+		archived, _ := filepath.Glob(filepath.Join(r.dir, "archive", name, "*"))
+		if !strings.HasSuffix(target, "cert1.pem") || len(archived) != 4 {
+			t.Errorf("%s: got live cert -> %s and archive %v, want version 1 alone", name, target, archived)
+		}
+		if got, _ := os.ReadFile(filepath.Join(r.dir, "renewal", name+".conf")); string(got) != string(conf) {
+			t.Errorf("%s: got the renewal config changed by a failed renewal, want it as it was", name)
+		}
+		checkLineage(t, r, name, []string{name})
 	}
 }

@@ -194,7 +194,7 @@ func authorize(ctx context.Context, c *client.Client, sol solver.Solver, a authz
 		return err
 	}
 	if _, err := c.WaitAuthorization(ctx, a.url); err != nil {
-		return fmt.Errorf("validation of %s failed: %w", name, err)
+		return &validationError{name: name, err: err}
 	}
 	o.step("Authorization for %s: valid", name)
 	return nil

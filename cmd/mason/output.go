@@ -5,11 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
-	"strings"
-
-	"github.com/quarry-ca/quarry/acme"
-	"github.com/quarry-ca/quarry/client"
+	"time"
 
 	"github.com/quarry-ca/quarry/client/store"
 )
@@ -20,6 +16,8 @@ type out struct {
 	w, errw io.Writer
 	quiet   bool
 	json    bool
+	// now dates a rate limit's Retry-After in error sentences.
+	now func() time.Time
 }
 
 // step prints one progress line.
@@ -42,7 +40,7 @@ func (o out) result(v any) {
 
 // fail prints err as one sentence and returns the exit code for it.
 func (o out) fail(err error) int {
-	msg := strings.TrimSuffix(strings.TrimSpace(err.Error()), ".") + hint(err)
+	msg := o.sentence(err)
 	if o.json {
 		enc := json.NewEncoder(o.w)
 		_ = enc.Encode(map[string]string{"error": msg})
@@ -55,18 +53,13 @@ func (o out) fail(err error) int {
 	return exitFailed
 }
 
-// hint adds what to do next for failures whose message does not say it.
-func hint(err error) string {
-	var netErr *net.OpError
-	switch {
-	case errors.As(err, &netErr):
-		return "; check --server and that the server is reachable."
-	case client.IsProblem(err, acme.ProblemRateLimited):
-		return "; the CA is rate limiting, try again later."
-	case client.IsProblem(err, acme.ProblemExternalAccountRequired):
-		return "; this CA requires --eab-kid and --eab-hmac-key from its operator."
+// sentence is err as mason says it: see explain.
+func (o out) sentence(err error) string {
+	now := time.Now
+	if o.now != nil {
+		now = o.now
 	}
-	return "."
+	return explain(err, now()) + "."
 }
 
 // usageErr reports bad usage in one sentence.

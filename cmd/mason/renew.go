@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/quarry-ca/quarry/client"
 	"github.com/quarry-ca/quarry/client/renew"
@@ -18,6 +19,7 @@ type renewResult struct {
 	Renewed bool   `json:"renewed"`
 	DryRun  bool   `json:"dry_run,omitempty"`
 	Reason  string `json:"reason,omitempty"`
+	Why     string `json:"why,omitempty"` // Reason in words, as the text output says it
 	NextAt  string `json:"next_check,omitempty"`
 	Error   string `json:"error,omitempty"`
 	Saved   *saved `json:"saved,omitempty"`
@@ -77,7 +79,7 @@ func runRenew(ctx context.Context, e env, args []string) int {
 		res := rr.renewOne(ctx, name)
 		if res.Error != "" {
 			failed++
-			fmt.Fprintf(e.stderr, "mason: %s: %s\n", name, res.Error)
+			fmt.Fprintf(e.stderr, "mason: %s: %s.\n", name, res.Error)
 		}
 		results = append(results, res)
 	}
@@ -85,7 +87,7 @@ func runRenew(ctx context.Context, e env, args []string) int {
 	if rr.preRan && rr.postHook != "" {
 		if err := runHook(ctx, "post-hook", rr.postHook, nil); err != nil {
 			postFailed = true
-			fmt.Fprintf(e.stderr, "mason: %v\n", err)
+			fmt.Fprintf(e.stderr, "mason: %s\n", o.sentence(err))
 		} else {
 			o.step("Post-hook ran")
 		}
@@ -118,7 +120,7 @@ func (rr *renewRun) due(ctx context.Context) error {
 func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	e, st, o := rr.e, rr.st, rr.o
 	res := renewResult{Name: name, DryRun: rr.dryRun}
-	fail := func(err error) renewResult { res.Error = err.Error(); return res }
+	fail := func(err error) renewResult { res.Error = explain(err, e.now()); return res }
 	r, err := loadLineage(st, name)
 	if err != nil {
 		return fail(err)
@@ -149,15 +151,22 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	if err != nil {
 		return fail(err)
 	}
-	ari, replaces := renewalInfo(ctx, s.client, leaf)
+	ari, replaces, dirErr := renewalInfo(ctx, s.client, leaf)
+	if dirErr == nil {
+		ari, state = ariInput(ari, replaces != "", state)
+	} else if ari == nil {
+		// The directory could not be read: whether ARI is offered is
+		// unknown, so the stored window stands.
+		ari = state.ARIWindow
+	}
 	d := renew.Decide(renew.Input{
 		Now: e.now(), Cert: renew.Cert{NotBefore: leaf.NotBefore, NotAfter: leaf.NotAfter},
 		ARI: ari, State: state, Force: rr.force || rr.dryRun,
 	}, e.rand)
-	res.Reason = d.Reason
+	res.Reason, res.Why = d.Reason, why(d.Reason, leaf)
 	if !d.Renew {
 		res.NextAt = d.At.UTC().Format("2006-01-02T15:04:05Z")
-		o.step("%s: not due (%s) until %s", name, d.Reason, res.NextAt)
+		o.step("%s: %s", name, notDue(d, leaf, d.State))
 		if err := st.SaveState(name, d.State); err != nil {
 			return fail(err)
 		}
@@ -173,10 +182,10 @@ func (rr *renewRun) renewOne(ctx context.Context, name string) renewResult {
 	if rr.dryRun {
 		return rr.dryRunOne(ctx, s, name, r, opts, res)
 	}
-	o.step("%s: renewing (%s)", name, d.Reason)
+	o.step("%s: renewing (%s)", name, why(d.Reason, leaf)+explanation(d.State))
 	sv, err := issueAndSave(ctx, e, st, s, name, r, opts, o)
 	if err != nil {
-		_ = st.SaveState(name, d.State.Failed(e.now(), err))
+		_ = st.SaveState(name, d.State.Failed(e.now(), errors.New(explain(err, e.now())), retryAfter(err)))
 		return fail(err)
 	}
 	res.Renewed, res.Saved = true, sv
@@ -216,7 +225,7 @@ func (rr *renewRun) dryRunOne(ctx context.Context, s *session, name string, r st
 	}
 	rr.o.step("%s: dry run against %s", name, r.Server)
 	if _, err := obtain(ctx, rr.e, s, r, opts, rr.o); err != nil {
-		res.Error = fmt.Sprintf("dry run failed: %v", err)
+		res.Error = "dry run failed: " + explain(err, rr.e.now())
 		return res
 	}
 	rr.o.step("%s: dry run succeeded; nothing was saved", name)
@@ -226,20 +235,50 @@ func (rr *renewRun) dryRunOne(ctx context.Context, s *session, name string, r st
 // renewalInfo asks for the ARI window. When the directory lists
 // renewalInfo the new order names the certificate it replaces, even if this
 // one fetch failed; without ARI (or a window) the lifetime rule decides.
-func renewalInfo(ctx context.Context, c *client.Client, leaf *x509.Certificate) (*renew.Window, string) {
+// The error is the directory's: without it, whether ARI is offered is
+// unknown.
+func renewalInfo(ctx context.Context, c *client.Client, leaf *x509.Certificate) (*renew.Window, string, error) {
 	dir, err := c.Directory(ctx)
-	if err != nil || dir.RenewalInfo == "" {
-		return nil, ""
+	if err != nil {
+		return nil, "", err
+	}
+	if dir.RenewalInfo == "" {
+		return nil, "", nil
 	}
 	id, err := client.ARICertID(leaf)
 	if err != nil {
-		return nil, ""
+		return nil, "", nil
 	}
 	info, _, err := c.RenewalInfo(ctx, leaf)
 	if err != nil {
-		return nil, id
+		return nil, id, nil
 	}
-	return &renew.Window{Start: info.SuggestedWindow.Start, End: info.SuggestedWindow.End}, id
+	return &renew.Window{Start: info.SuggestedWindow.Start, End: info.SuggestedWindow.End, ExplanationURL: info.ExplanationURL}, id, nil
+}
+
+// retryAfter is the wait the CA asked for when it refused, zero if none.
+func retryAfter(err error) time.Duration {
+	var ae *client.Error
+	if errors.As(err, &ae) {
+		return ae.RetryAfter
+	}
+	return 0
+}
+
+// ariInput is the window renew decides by. A window fetched now wins; when
+// the server offers ARI but this fetch failed, the window fetched last time
+// still stands (it may be an early one the CA asked for); a server that no
+// longer offers ARI leaves the lifetime rule, and its old window is
+// forgotten so that `mason certificates` does not show it.
+func ariInput(fetched *renew.Window, offered bool, st renew.State) (*renew.Window, renew.State) {
+	switch {
+	case fetched != nil:
+		return fetched, st
+	case offered:
+		return st.ARIWindow, st
+	}
+	st.ARIWindow, st.ARIMoment = nil, time.Time{}
+	return nil, st
 }
 
 func domainsEnv(d []string) string { return strings.Join(d, " ") }

@@ -17,8 +17,8 @@ import (
 	"github.com/quarry-ca/quarry/client"
 )
 
-// TestRenewalInfo checks the ARI path Quarry does not offer yet: the
-// window is read and the order will carry replaces with the ARI cert ID.
+// TestRenewalInfo checks the ARI lookup against a bare server: the window
+// is read and the order will carry replaces with the ARI cert ID.
 func TestRenewalInfo(t *testing.T) {
 	start := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -59,7 +59,10 @@ func TestRenewalInfo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			win, replaces := renewalInfo(context.Background(), c, leaf)
+			win, replaces, err := renewalInfo(context.Background(), c, leaf)
+			if err != nil {
+				t.Fatalf("got %v reading the directory, want none", err)
+			}
 			if (win != nil) != tt.wantFound {
 				t.Fatalf("got window %v, want found=%v", win, tt.wantFound)
 			}

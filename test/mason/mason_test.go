@@ -3,6 +3,7 @@ package mason
 import (
 	"context"
 	"crypto/x509"
+	"encoding/json"
 	"encoding/pem"
 	"net"
 	"net/http"
@@ -168,6 +169,26 @@ func TestPebble(t *testing.T) {
 	if !strings.Contains(out, `"lifetime rule"`) || strings.Contains(out, `"renewed": true`) {
 		t.Errorf("got renew output %s without ARI, want nothing due by the lifetime rule", out)
 	}
+	out = s.mustRun("renew", "--cert-name", "alpn.mason.test")
+	if !strings.HasPrefix(out, "alpn.mason.test: not due; renewal planned at ") || !strings.HasSuffix(out, " UTC (a third of the lifetime left)\n") {
+		t.Errorf("got renew output %q, want the planned time by the lifetime rule", out)
+	}
+	out = s.mustRun("certificates", "--json")
+	var listed []struct {
+		Name        string
+		RenewalRule string         `json:"renewal_rule"`
+		RenewalDue  time.Time      `json:"renewal_due"`
+		NotAfter    time.Time      `json:"not_after"`
+		ARIWindow   map[string]any `json:"ari_window"`
+	}
+	if err := json.Unmarshal([]byte(out), &listed); err != nil || len(listed) == 0 {
+		t.Fatalf("got certificates %s (%v), want the lineages", out, err)
+	}
+	for _, l := range listed {
+		if l.RenewalRule != "lifetime rule" || l.ARIWindow != nil || !l.RenewalDue.Before(l.NotAfter) {
+			t.Errorf("got %s renewal %q at %v with window %v, want the lifetime rule before expiry and no ARI window from Pebble", l.Name, l.RenewalRule, l.RenewalDue, l.ARIWindow)
+		}
+	}
 
 	alt := p.root(ctx, t, 1)
 	s.mustRun("certonly", "-d", "chain.mason.test", "--standalone", "--http-port", httpPort, "--preferred-chain", alt.Subject.CommonName)
@@ -193,7 +214,8 @@ func TestPebble(t *testing.T) {
 		t.Errorf("got pebble status %q after revoke, want Revoked", got)
 	}
 	code, stdout, stderr := s.run("revoke", "--cert-name", "one.mason.test")
-	if code != 1 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.HasPrefix(stderr, "mason: ") || stdout != "" {
+	if code != 1 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || !strings.HasPrefix(stderr, "mason: the CA says ") ||
+		!strings.HasSuffix(stderr, "; nothing to do.\n") || stdout != "" {
 		t.Errorf("got exit %d stderr %q stdout %q revoking twice, want 1 and one sentence", code, stderr, stdout)
 	}
 }
