@@ -188,6 +188,29 @@ func (f *adminFlags) operator() ra.Operator {
 	return ra.Operator{User: name, Comment: f.comment}
 }
 
+// parseOneID reads the flags and the single ID argument of a command
+// that acts on one account or order.
+func (f *adminFlags) parseOneID(args []string, what string) (int64, error) {
+	pos, err := f.parse(args, "ID")
+	if err != nil {
+		return 0, err
+	}
+	return parseID(what, pos[0])
+}
+
+// withEnv opens the storage the flags name, runs fn on it under a context
+// that ends on SIGINT or SIGTERM, and closes the storage afterwards.
+func (f *adminFlags) withEnv(stderr io.Writer, fn func(ctx context.Context, env *adminEnv) error) error {
+	ctx, stop := adminContext()
+	defer stop()
+	env, err := f.open(ctx, stderr)
+	if err != nil {
+		return oneSentence(err)
+	}
+	defer env.close()
+	return fn(ctx, env)
+}
+
 // adminContext ends on SIGINT or SIGTERM, so a long batch stops between
 // two certificates rather than in the middle of one.
 func adminContext() (context.Context, context.CancelFunc) {
