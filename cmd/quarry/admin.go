@@ -15,7 +15,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/quarry-ca/quarry/internal/config"
 	"github.com/quarry-ca/quarry/internal/core"
 	"github.com/quarry-ca/quarry/internal/ra"
 	"github.com/quarry-ca/quarry/internal/storage/backend"
@@ -136,18 +135,9 @@ type adminEnv struct {
 // open resolves the storage as quarry serve does and opens it. A missing
 // SQLite file is an error: an admin command must not create a database.
 func (f *adminFlags) open(ctx context.Context, stderr io.Writer) (*adminEnv, error) {
-	cfg := config.Default()
-	if f.configPath != "" {
-		var err error
-		if cfg, err = config.Load(f.configPath); err != nil {
-			return nil, usageError{err}
-		}
-	}
-	if f.dataDir != "" {
-		cfg.DataDir = f.dataDir
-	}
-	if f.storage != "" {
-		cfg.Storage = f.storage
+	cfg, err := storageConfig(f.configPath, f.dataDir, f.storage)
+	if err != nil {
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
