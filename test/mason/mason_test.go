@@ -30,7 +30,7 @@ func (s *suite) run(args ...string) (int, string, string) {
 	if args[0] == "account" {
 		cmd = 2 // flags follow the subcommand
 	}
-	full := append(append(slices.Clone(args[:cmd]), "--config-dir", s.config, "--server", s.p.dirURL, "--ca-bundle", s.p.roots), args[cmd:]...)
+	full := append(append(slices.Clone(args[:cmd]), "--config-dir", s.config, "--server", s.p.DirectoryURL, "--ca-bundle", s.p.TLSRootFile), args[cmd:]...)
 	return masonRun(s.ctx, s.t, s.bin, full...)
 }
 
@@ -71,7 +71,7 @@ func (s *suite) leaf(name string, names ...string) *x509.Certificate {
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
-	roots := s.p.issuanceRoots(s.ctx, s.t)
+	roots := s.p.IssuanceRoots(s.ctx, s.t)
 	for _, n := range names {
 		if _, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: n}); err != nil {
 			s.t.Errorf("got %v verifying %s for %s, want a chain to Pebble's root", err, name, n)
@@ -169,7 +169,7 @@ func TestPebble(t *testing.T) {
 		t.Errorf("got renew output %s without ARI, want nothing due by the lifetime rule", out)
 	}
 
-	alt := p.root(ctx, t, 1)
+	alt := p.Root(ctx, t, 1)
 	s.mustRun("certonly", "-d", "chain.mason.test", "--standalone", "--http-port", httpPort, "--preferred-chain", alt.Subject.CommonName)
 	s.leaf("chain.mason.test", "chain.mason.test")
 	if top := s.chainTop("chain.mason.test"); top.Issuer.CommonName != alt.Subject.CommonName {
@@ -179,7 +179,7 @@ func TestPebble(t *testing.T) {
 	before := s.leaf("web.mason.test", "web.mason.test")
 	live := filepath.Join(s.config, "live", "web.mason.test")
 	s.mustRun("revoke", "--cert-path", filepath.Join(live, "cert.pem"), "--key-path", filepath.Join(live, "privkey.pem"), "--reason", "keycompromise")
-	if got := p.certStatus(ctx, t, before); got != "Revoked" {
+	if got := p.CertStatus(ctx, t, before); got != "Revoked" {
 		t.Errorf("got pebble status %q after revoking by the certificate key, want Revoked", got)
 	}
 
@@ -189,7 +189,7 @@ func TestPebble(t *testing.T) {
 	}
 
 	s.mustRun("revoke", "--cert-name", "one.mason.test")
-	if got := p.certStatus(ctx, t, renewed); got != "Revoked" {
+	if got := p.CertStatus(ctx, t, renewed); got != "Revoked" {
 		t.Errorf("got pebble status %q after revoke, want Revoked", got)
 	}
 	code, stdout, stderr := s.run("revoke", "--cert-name", "one.mason.test")
