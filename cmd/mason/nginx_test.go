@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -26,23 +25,6 @@ import (
 	"github.com/quarry-ca/quarry/client/store"
 	"github.com/quarry-ca/quarry/test/harness"
 )
-
-// nginxBin finds nginx (Debian keeps it in /usr/sbin, often off a user's
-// PATH); without it the test skips, or fails under CI=true.
-func nginxBin(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return "/usr/sbin/nginx"
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("nginx is missing; scripts/deps.sh installs it")
-	}
-	t.Skip("skipping: nginx is missing (run scripts/deps.sh as root to install it)")
-	return ""
-}
 
 // nginxSite is a user-level nginx: its own prefix in a temp dir holding
 // the pid file, logs and temp paths, Debian's layout (sites-enabled/site
@@ -58,22 +40,8 @@ func newNginxSite(t *testing.T, bin string, httpPort int, names ...string) *ngin
 	n.conf = filepath.Join(n.prefix, "nginx.conf")
 	n.site = filepath.Join(n.prefix, "sites-available", "site")
 	p := n.prefix
-	conf := fmt.Sprintf(`# a test nginx, everything under its prefix
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log notice;
-daemon off;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path %[1]s/tmp/body;
-	proxy_temp_path %[1]s/tmp/proxy;
-	fastcgi_temp_path %[1]s/tmp/fastcgi;
-	uwsgi_temp_path %[1]s/tmp/uwsgi;
-	scgi_temp_path %[1]s/tmp/scgi;
-	include sites-enabled/*;
-}
-`, p)
+	conf := "# a test nginx, everything under its prefix\nworker_processes 1;\ndaemon off;\n" +
+		harness.NginxMainConf(p, "sites-enabled/*")
 	site := fmt.Sprintf(`server {
 	listen 127.0.0.1:%d;
 	server_name %s; # the site
@@ -191,7 +159,7 @@ func checkServed(t *testing.T, r *runner, tlsPort int, lineage, name string) *x5
 }
 
 func TestNginxRunRedirectRenew(t *testing.T) {
-	bin := nginxBin(t)
+	bin := harness.NginxBin(t, os.Getenv("CI") == "true")
 	q := startQuarry(t)
 	names := []string{"nginx.quarry.test", "www.nginx.quarry.test"}
 	site := newNginxSite(t, bin, q.httpPort, names...)
@@ -298,7 +266,7 @@ func TestNginxRunRedirectRenew(t *testing.T) {
 // TestNginxRefusedRestores installs a lineage whose key does not match its
 // certificate: nginx -t refuses, and every file is restored byte for byte.
 func TestNginxRefusedRestores(t *testing.T) {
-	bin := nginxBin(t)
+	bin := harness.NginxBin(t, os.Getenv("CI") == "true")
 	port := harness.FreePort(t)
 	site := newNginxSite(t, bin, port, "bad.quarry.test")
 	confBefore, _ := os.ReadFile(site.conf)
@@ -340,7 +308,7 @@ func TestNginxRefusedRestores(t *testing.T) {
 // TestNginxInstallSavedLineage installs a lineage certonly could have
 // saved, records the installer, and changes nothing the second time.
 func TestNginxInstallSavedLineage(t *testing.T) {
-	bin := nginxBin(t)
+	bin := harness.NginxBin(t, os.Getenv("CI") == "true")
 	site := newNginxSite(t, bin, harness.FreePort(t), "saved.quarry.test")
 	dir := filepath.Join(t.TempDir(), "mason")
 	st, err := store.Open(dir)
