@@ -46,31 +46,7 @@ func startDNS(t *testing.T) *testdns.Server {
 // and validating http-01 on httpPort (0: 80), and returns its URL.
 func startPerspective(t *testing.T, pki varemotetest.PKI, name, dnsAddr string, httpPort int) string {
 	t.Helper()
-	tlsCfg, err := varemote.ServerTLS(pki.ServerCert, pki.ServerKey, pki.CA)
-	if err != nil {
-		t.Fatalf("ServerTLS: %v", err)
-	}
-	s, err := varemote.NewServer(varemote.ServerConfig{
-		Perspective: name, TLS: tlsCfg,
-		VA: va.Config{DNSResolver: dnsAddr, HTTPPort: httpPort, AllowPrivate: true, Timeout: 3 * time.Second},
-	}, nil)
-	if err != nil {
-		t.Fatalf("NewServer: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("perspective %s stopped with %v", name, err)
-		}
-	})
-	return "https://" + ln.Addr().String()
+	return varemotetest.StartPerspective(t, pki, name, va.Config{DNSResolver: dnsAddr, HTTPPort: httpPort, AllowPrivate: true, Timeout: 3 * time.Second})
 }
 
 // TestCorroboration runs a primary and three in-process perspectives, each

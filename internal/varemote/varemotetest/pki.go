@@ -1,7 +1,8 @@
 // Package varemotetest makes the certificates that remote validation
 // perspectives and their primary authenticate each other with, for tests:
 // one CA, a server certificate for 127.0.0.1 and localhost, and client
-// certificates. Production code must not import it.
+// certificates; and it runs perspectives in-process. Production code must
+// not import it.
 package varemotetest
 
 import (
