@@ -2,18 +2,14 @@ package ra_test
 
 import (
 	"context"
-	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/quarry-ca/quarry/acme"
-	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/core"
 	"github.com/quarry-ca/quarry/internal/policy"
 	"github.com/quarry-ca/quarry/internal/ra"
-	"github.com/quarry-ca/quarry/internal/storage/sqlite"
 	"github.com/quarry-ca/quarry/internal/va"
 )
 
@@ -34,27 +30,11 @@ func (v *recordingVA) CheckCAA(context.Context, va.CAARequest) error { return ni
 
 func TestResumeInterruptedWork(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "q.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
 	now := time.Now()
-	acct := &core.Account{Key: []byte(`{}`), KeyID: "thumb", Status: acme.StatusValid, CreatedAt: now}
-	if err := store.NewAccount(ctx, acct); err != nil {
-		t.Fatal(err)
-	}
+	env := newStoreEnv(t, now)
+	store := env.store
 	newOrder := func(name string, status acme.Status) (*core.Order, *core.Authorization) {
-		az := &core.Authorization{AccountID: acct.ID, Identifier: acme.Identifier{Type: acme.IdentifierDNS, Value: name},
-			Status: status, Expires: now.Add(time.Hour),
-			Challenges: []*core.Challenge{{Type: acme.ChallengeHTTP01, Status: acme.StatusPending, Token: "tok-" + name}}}
-		o := &core.Order{AccountID: acct.ID, Status: acme.StatusPending, Expires: now.Add(time.Hour),
-			Identifiers: []acme.Identifier{az.Identifier}, CreatedAt: now}
-		if err := store.NewOrder(ctx, o, []*core.Authorization{az}); err != nil {
-			t.Fatal(err)
-		}
-		return o, az
+		return env.newOrder(t, now, name, status)
 	}
 	_, validating := newOrder("validating.test", acme.StatusPending)
 	if err := store.StartChallenge(ctx, validating.Challenges[0].ID); err != nil {
@@ -67,13 +47,9 @@ func TestResumeInterruptedWork(t *testing.T) {
 	idle, _ := newOrder("idle.test", acme.StatusPending)
 
 	pol, _ := policy.New(policy.Config{Mode: policy.ModeDev})
-	authority, err := ca.Load(ctx, ca.Config{DataDir: dir, KeyTypes: []string{ca.KeyECDSA}}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec := &recordingVA{}
 	r, err := ra.New(ra.Config{OrderLifetime: time.Hour, PendingAuthzLifetime: time.Hour, ValidAuthzLifetime: time.Hour},
-		ra.Deps{Store: store, VA: rec, CA: authority, Policy: pol})
+		ra.Deps{Store: store, VA: rec, CA: env.ca, Policy: pol})
 	if err != nil {
 		t.Fatal(err)
 	}
