@@ -7,6 +7,8 @@ import (
 	"time"
 
 	xocsp "golang.org/x/crypto/ocsp"
+
+	"github.com/quarry-ca/quarry/internal/ocsp/ocsptest"
 )
 
 // TestThisUpdateNotAfterProducedAt: x/crypto stamps producedAt with the
@@ -18,7 +20,7 @@ func TestThisUpdateNotAfterProducedAt(t *testing.T) {
 		e := newEnv(t, delegated)
 		e.clock.add(-30 * time.Second)
 		_, leaf := e.issue(t)
-		resp, err := e.resp.Respond(context.Background(), request(t, leaf, e.issuer, crypto.SHA256))
+		resp, err := e.resp.Respond(context.Background(), ocsptest.Request(t, leaf, e.issuer, crypto.SHA256))
 		if err != nil {
 			t.Fatalf("Respond: %v", err)
 		}
