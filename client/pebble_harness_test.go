@@ -40,11 +40,7 @@ func startPebble(t *testing.T) *pebble {
 		t.Skip("skipping the Pebble suite in -short mode")
 	}
 	ctx := t.Context()
-	dnsSrv, err := testdns.Start(ctx, testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
-	if err != nil {
-		t.Fatalf("starting test DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = dnsSrv.Close() })
+	dnsSrv := testdns.StartTest(t, testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
 	h01 := startHTTP01(t)
 	p := harness.StartPebbleServer(ctx, t, harness.PebbleOptions{
 		DNS: dnsSrv.Addr(), VAHTTPPort: h01.port, VATLSPort: harness.FreePort(t),

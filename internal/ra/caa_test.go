@@ -72,11 +72,7 @@ func TestRecheckCAA(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := testdns.Start(t.Context(), testdns.Config{})
-			if err != nil {
-				t.Fatalf("starting test DNS: %v", err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
+			s := testdns.StartTest(t, testdns.Config{})
 			for name, rr := range tc.records {
 				s.SetCAA(name, rr)
 			}

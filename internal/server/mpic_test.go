@@ -130,12 +130,7 @@ func TestPerspectivesMisconfigured(t *testing.T) {
 
 func startTestDNS(t *testing.T) *testdns.Server {
 	t.Helper()
-	s, err := testdns.Start(t.Context(), testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
-	if err != nil {
-		t.Fatalf("starting DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return testdns.StartTest(t, testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
 }
 
 // startRemote serves one remote perspective resolving through dnsAddr.

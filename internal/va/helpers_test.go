@@ -22,12 +22,7 @@ const (
 // startDNS runs a test DNS server answering every unset name with 127.0.0.1.
 func startDNS(t *testing.T) *testdns.Server {
 	t.Helper()
-	s, err := testdns.Start(t.Context(), testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
-	if err != nil {
-		t.Fatalf("starting test DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return testdns.StartTest(t, testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
 }
 
 func newTestVA(t *testing.T, cfg Config) *VA {

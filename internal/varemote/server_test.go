@@ -34,12 +34,7 @@ const (
 
 func startDNS(t *testing.T) *testdns.Server {
 	t.Helper()
-	s, err := testdns.Start(t.Context(), testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
-	if err != nil {
-		t.Fatalf("starting test DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return testdns.StartTest(t, testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
 }
 
 // startPerspective serves a remote perspective resolving through dnsAddr

@@ -29,11 +29,7 @@ func strict() bool { return os.Getenv("CI") == "true" }
 func startPebble(ctx context.Context, t *testing.T) *pebble {
 	t.Helper()
 	harness.RequireTools(t, strict(), "pebble")
-	dns, err := testdns.Start(ctx, testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
-	if err != nil {
-		t.Fatalf("starting test DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = dns.Close() })
+	dns := testdns.StartTest(t, testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
 	p := &pebble{httpPort: harness.FreePort(t), tlsPort: harness.FreePort(t)}
 	p.Pebble = harness.StartPebbleServer(ctx, t, harness.PebbleOptions{
 		DNS: dns.Addr(), VAHTTPPort: p.httpPort, VATLSPort: p.tlsPort,
