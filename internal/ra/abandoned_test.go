@@ -7,8 +7,6 @@ import (
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/core"
-	"github.com/quarry-ca/quarry/internal/policy"
-	"github.com/quarry-ca/quarry/internal/ra"
 )
 
 // TestResumeAbandoned runs the leader's job against work in several
@@ -18,31 +16,23 @@ func TestResumeAbandoned(t *testing.T) {
 	now := time.Now()
 	env := newStoreEnv(t, now)
 	store := env.store
-	newOrder := func(name string, azStatus acme.Status) (*core.Order, *core.Authorization) {
-		return env.newOrder(t, now, name, azStatus)
-	}
 	processing := func(o *core.Order) {
 		if err := store.SetOrderStatus(ctx, o.ID, acme.StatusPending, acme.StatusProcessing, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, abandonedAuthz := newOrder("validating.test", acme.StatusPending)
+	_, abandonedAuthz := env.newOrder(t, now, "validating.test", acme.StatusPending)
 	if err := store.StartChallenge(ctx, abandonedAuthz.Challenges[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	abandoned, _ := newOrder("abandoned.test", acme.StatusValid)
+	abandoned, _ := env.newOrder(t, now, "abandoned.test", acme.StatusValid)
 	processing(abandoned)
-	finishes, _ := newOrder("finishes.test", acme.StatusValid)
+	finishes, _ := env.newOrder(t, now, "finishes.test", acme.StatusValid)
 	processing(finishes)
-	late, _ := newOrder("late.test", acme.StatusValid)
+	late, _ := env.newOrder(t, now, "late.test", acme.StatusValid)
 
-	pol, _ := policy.New(policy.Config{Mode: policy.ModeDev})
 	rec := &recordingVA{}
-	r, err := ra.New(ra.Config{OrderLifetime: time.Hour, PendingAuthzLifetime: time.Hour, ValidAuthzLifetime: time.Hour},
-		ra.Deps{Store: store, VA: rec, CA: env.ca, Policy: pol})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := env.newRA(t, rec, 0)
 
 	const period = 800 * time.Millisecond
 	jctx, cancel := context.WithCancel(ctx)

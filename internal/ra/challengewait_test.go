@@ -8,7 +8,6 @@ import (
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/core"
-	"github.com/quarry-ca/quarry/internal/policy"
 	"github.com/quarry-ca/quarry/internal/ra"
 	"github.com/quarry-ca/quarry/internal/va"
 )
@@ -85,12 +84,7 @@ func newChallengeRA(t *testing.T, v ra.Validator, wait time.Duration) (*ra.RA, *
 	now := time.Now()
 	env := newStoreEnv(t, now)
 	_, az := env.newOrder(t, now, "a.test", acme.StatusPending)
-	pol, _ := policy.New(policy.Config{Mode: policy.ModeDev})
-	r, err := ra.New(ra.Config{OrderLifetime: time.Hour, PendingAuthzLifetime: time.Hour, ValidAuthzLifetime: time.Hour, ChallengeWait: wait},
-		ra.Deps{Store: env.store, VA: v, CA: env.ca, Policy: pol})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := env.newRA(t, v, wait)
 	// The RA's background validations must end before the store closes.
 	t.Cleanup(func() {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -10,6 +10,8 @@ import (
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/policy"
+	"github.com/quarry-ca/quarry/internal/ra"
 	"github.com/quarry-ca/quarry/internal/storage/sqlite"
 )
 
@@ -57,4 +59,21 @@ func (e *storeEnv) newOrder(t *testing.T, now time.Time, name string, azStatus a
 		t.Fatal(err)
 	}
 	return o, az
+}
+
+// newRA is an RA over the env's store and CA with the dev policy, orders
+// and authorizations living an hour, and the validator v; wait is
+// Config.ChallengeWait.
+func (e *storeEnv) newRA(t *testing.T, v ra.Validator, wait time.Duration) *ra.RA {
+	t.Helper()
+	pol, err := policy.New(policy.Config{Mode: policy.ModeDev})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := ra.New(ra.Config{OrderLifetime: time.Hour, PendingAuthzLifetime: time.Hour, ValidAuthzLifetime: time.Hour, ChallengeWait: wait},
+		ra.Deps{Store: e.store, VA: v, CA: e.ca, Policy: pol})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

@@ -8,8 +8,6 @@ import (
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/core"
-	"github.com/quarry-ca/quarry/internal/policy"
-	"github.com/quarry-ca/quarry/internal/ra"
 	"github.com/quarry-ca/quarry/internal/va"
 )
 
@@ -33,26 +31,18 @@ func TestResumeInterruptedWork(t *testing.T) {
 	now := time.Now()
 	env := newStoreEnv(t, now)
 	store := env.store
-	newOrder := func(name string, status acme.Status) (*core.Order, *core.Authorization) {
-		return env.newOrder(t, now, name, status)
-	}
-	_, validating := newOrder("validating.test", acme.StatusPending)
+	_, validating := env.newOrder(t, now, "validating.test", acme.StatusPending)
 	if err := store.StartChallenge(ctx, validating.Challenges[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	signing, _ := newOrder("signing.test", acme.StatusValid)
+	signing, _ := env.newOrder(t, now, "signing.test", acme.StatusValid)
 	if err := store.SetOrderStatus(ctx, signing.ID, acme.StatusPending, acme.StatusProcessing, nil); err != nil {
 		t.Fatal(err)
 	}
-	idle, _ := newOrder("idle.test", acme.StatusPending)
+	idle, _ := env.newOrder(t, now, "idle.test", acme.StatusPending)
 
-	pol, _ := policy.New(policy.Config{Mode: policy.ModeDev})
 	rec := &recordingVA{}
-	r, err := ra.New(ra.Config{OrderLifetime: time.Hour, PendingAuthzLifetime: time.Hour, ValidAuthzLifetime: time.Hour},
-		ra.Deps{Store: store, VA: rec, CA: env.ca, Policy: pol})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := env.newRA(t, rec, 0)
 	validations, orders, err := r.Resume(ctx)
 	if err != nil || validations != 1 || orders != 1 {
 		t.Fatalf("got %d validations, %d orders, %v; want 1, 1, nil", validations, orders, err)
