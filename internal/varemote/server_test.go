@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/core/coretest"
 	"github.com/quarry-ca/quarry/internal/testdns"
 	"github.com/quarry-ca/quarry/internal/va"
 	"github.com/quarry-ca/quarry/internal/varemote"
@@ -136,7 +136,7 @@ func TestCorroboration(t *testing.T) {
 			if err == nil {
 				err = m.CheckCAA(ctx, va.CAARequest{Identifier: id, Method: challenge})
 			}
-			checkKind(t, err, tt.wantKind, tt.wantDetail)
+			coretest.CheckKind(t, err, tt.wantKind, tt.wantDetail)
 			if len(records) == 0 || records[0].Hostname != name {
 				t.Errorf("records: got %+v, want the primary's one record for %s", records, name)
 			}
@@ -379,22 +379,5 @@ func TestInFlightLimit(t *testing.T) {
 	release <- struct{}{}
 	if err := <-first; err != nil {
 		t.Fatalf("first check: got %v, want success", err)
-	}
-}
-
-func checkKind(t *testing.T, err error, wantKind core.Kind, wantDetail string) {
-	t.Helper()
-	if wantKind == "" {
-		if err != nil {
-			t.Fatalf("got error %v, want success", err)
-		}
-		return
-	}
-	var ce *core.Error
-	if !errors.As(err, &ce) || ce.Kind != wantKind {
-		t.Fatalf("got error %v, want kind %s", err, wantKind)
-	}
-	if !strings.Contains(ce.Detail, wantDetail) {
-		t.Fatalf("got detail %q, want it to contain %q", ce.Detail, wantDetail)
 	}
 }
