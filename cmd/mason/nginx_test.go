@@ -111,32 +111,12 @@ func served(t *testing.T, tlsPort int, name string) []*x509.Certificate {
 	return conn.ConnectionState().PeerCertificates
 }
 
-func pemCerts(t *testing.T, path string) []*x509.Certificate {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []*x509.Certificate
-	for {
-		var blk *pem.Block
-		if blk, b = pem.Decode(b); blk == nil {
-			return out
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, c)
-	}
-}
-
 // checkServed checks nginx serves exactly fullchain.pem for name and that
 // it verifies against Quarry's roots; it returns the leaf.
 func checkServed(t *testing.T, r *runner, tlsPort int, lineage, name string) *x509.Certificate {
 	t.Helper()
 	got := served(t, tlsPort, name)
-	want := pemCerts(t, filepath.Join(r.dir, "live", lineage, "fullchain.pem"))
+	want := harness.ReadCerts(t, filepath.Join(r.dir, "live", lineage, "fullchain.pem"))
 	if len(got) != len(want) {
 		t.Fatalf("got %d certificates from nginx for %s, want the %d of fullchain.pem", len(got), name, len(want))
 	}
@@ -242,7 +222,7 @@ func TestNginxRunRedirectRenew(t *testing.T) {
 	if !strings.Contains(stdout, "nginx reloaded") {
 		t.Errorf("got renew output without a reload:\n%s", stdout)
 	}
-	want := pemCerts(t, filepath.Join(r.dir, "live", names[0], "cert.pem"))[0]
+	want := harness.ReadCerts(t, filepath.Join(r.dir, "live", names[0], "cert.pem"))[0]
 	if want.SerialNumber.Cmp(first.SerialNumber) == 0 {
 		t.Fatal("got the same live certificate after a forced renewal, want a new one")
 	}

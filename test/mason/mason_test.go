@@ -3,7 +3,6 @@ package mason
 import (
 	"context"
 	"crypto/x509"
-	"encoding/pem"
 	"net"
 	"net/http"
 	"os"
@@ -13,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quarry-ca/quarry/test/harness"
 )
 
 // suite is the mason binary pointed at one Pebble with one config dir.
@@ -48,22 +49,7 @@ func (s *suite) mustRun(args ...string) string {
 // to one of Pebble's roots for every name.
 func (s *suite) leaf(name string, names ...string) *x509.Certificate {
 	s.t.Helper()
-	full, err := os.ReadFile(filepath.Join(s.config, "live", name, "fullchain.pem"))
-	if err != nil {
-		s.t.Fatalf("reading fullchain of %s: %v", name, err)
-	}
-	var certs []*x509.Certificate
-	for rest := full; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		certs = append(certs, c)
-	}
+	certs := harness.ReadCerts(s.t, filepath.Join(s.config, "live", name, "fullchain.pem"))
 	if len(certs) < 2 {
 		s.t.Fatalf("got %d certificates in %s's fullchain, want leaf and issuer", len(certs), name)
 	}
@@ -86,20 +72,8 @@ func (s *suite) leaf(name string, names ...string) *x509.Certificate {
 // chainTop returns the last certificate of live/<name>/fullchain.pem.
 func (s *suite) chainTop(name string) *x509.Certificate {
 	s.t.Helper()
-	full, _ := os.ReadFile(filepath.Join(s.config, "live", name, "fullchain.pem"))
-	var top *x509.Certificate
-	for rest := full; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		top = c
-	}
-	return top
+	certs := harness.ReadCerts(s.t, filepath.Join(s.config, "live", name, "fullchain.pem"))
+	return certs[len(certs)-1]
 }
 
 // serveWebroot serves root with a plain file server where Pebble fetches
