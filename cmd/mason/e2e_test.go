@@ -9,10 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/quarry-ca/quarry/client/store"
 	"time"
 
+	"github.com/quarry-ca/quarry/client/store"
 	"github.com/quarry-ca/quarry/test/harness"
 )
 
