@@ -18,6 +18,7 @@ import (
 	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/ocsp"
 	"github.com/quarry-ca/quarry/internal/ocsp/ocsptest"
+	"github.com/quarry-ca/quarry/internal/testclock"
 )
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -42,25 +43,12 @@ func (c *countingSigner) signed() int {
 	return c.n
 }
 
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // env is a responder over a real CA and an in-memory store.
 type env struct {
 	ca     *ca.CA
 	signer *countingSigner
 	store  *ocsptest.Store
-	clock  *clock
+	clock  *testclock.Clock
 	resp   *ocsp.Responder
 	issuer *x509.Certificate
 }
@@ -70,7 +58,7 @@ func newEnv(t testing.TB, delegated bool) *env {
 	c := ocsptest.NewCA(t, delegated)
 	e := &env{ca: c, signer: &countingSigner{CA: c}, store: ocsptest.NewStore(),
 		// On a minute boundary, where the responder puts thisUpdate.
-		clock: &clock{now: time.Now().UTC().Truncate(time.Minute)}}
+		clock: testclock.New(time.Now().UTC().Truncate(time.Minute))}
 	e.issuer, _ = c.IssuerCertificate(c.IssuerIDs()[0])
 	var err error
 	e.resp, err = ocsp.New(ocsp.Config{}, ocsp.Deps{Store: e.store, Signer: e.signer, Log: discard(), Clock: e.clock.Now})

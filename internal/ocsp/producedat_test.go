@@ -18,7 +18,7 @@ import (
 func TestThisUpdateNotAfterProducedAt(t *testing.T) {
 	for _, delegated := range []bool{false, true} {
 		e := newEnv(t, delegated)
-		e.clock.add(-30 * time.Second)
+		e.clock.Add(-30 * time.Second)
 		_, leaf := e.issue(t)
 		resp, err := e.resp.Respond(context.Background(), ocsptest.Request(t, leaf, e.issuer, crypto.SHA256))
 		if err != nil {
