@@ -105,10 +105,10 @@ func verifyChains(t *testing.T, p *pebble, chains []*Certificate, names []string
 		}
 		roots := x509.NewCertPool()
 		if i == 0 {
-			roots.AddCert(p.root(t, 0))
+			roots.AddCert(p.Root(t.Context(), t, 0))
 		} else {
 			for r := range len(chains) {
-				roots.AddCert(p.root(t, r))
+				roots.AddCert(p.Root(t.Context(), t, r))
 			}
 		}
 		for _, n := range names {
@@ -131,7 +131,7 @@ type pebbleRun struct {
 // fresh returns a new client for key, trusting Pebble through RootCAs.
 func (r *pebbleRun) fresh(t *testing.T, key crypto.Signer) *Client {
 	t.Helper()
-	c, err := New(Options{DirectoryURL: r.p.dirURL, Key: key, RootCAs: r.p.roots, Sleep: fastSleep})
+	c, err := New(Options{DirectoryURL: r.p.DirectoryURL, Key: key, RootCAs: r.p.TLSRoots, Sleep: fastSleep})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,11 +142,11 @@ func TestPebble(t *testing.T) {
 	p := startPebble(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	counter := &badNonceCounter{next: p.httpClient().Transport}
+	counter := &badNonceCounter{next: p.HTTPClient().Transport}
 	r := &pebbleRun{p: p, accountKey: mustKey(t)}
 	var err error
 	r.c, err = New(Options{
-		DirectoryURL: p.dirURL, Key: r.accountKey, UserAgent: "client-test",
+		DirectoryURL: p.DirectoryURL, Key: r.accountKey, UserAgent: "client-test",
 		HTTPClient: &http.Client{Transport: counter, Timeout: 30 * time.Second},
 		Sleep:      fastSleep,
 	})
@@ -210,7 +210,7 @@ func pebbleRevokeByAccount(t *testing.T, ctx context.Context, r *pebbleRun) {
 	if err := r.c.Revoke(ctx, leaf.Raw, nil, 4); err != nil {
 		t.Fatalf("Revoke by account key: %v", err)
 	}
-	if got := r.p.certStatus(t, leaf); got != "Revoked" {
+	if got := r.p.CertStatus(ctx, t, leaf); got != "Revoked" {
 		t.Errorf("status after revocation by account key: got %q, want Revoked", got)
 	}
 	if err := r.c.Revoke(ctx, leaf.Raw, nil, 4); !IsProblem(err, acme.ProblemAlreadyRevoked) {
@@ -227,7 +227,7 @@ func pebbleRevokeByCertKey(t *testing.T, ctx context.Context, r *pebbleRun) {
 	if err := r.fresh(t, mustKey(t)).Revoke(ctx, leaf.Raw, certKey, 1); err != nil {
 		t.Fatalf("Revoke by certificate key: %v", err)
 	}
-	if got := r.p.certStatus(t, leaf); got != "Revoked" {
+	if got := r.p.CertStatus(ctx, t, leaf); got != "Revoked" {
 		t.Errorf("status after revocation by certificate key: got %q, want Revoked", got)
 	}
 }

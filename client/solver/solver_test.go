@@ -169,12 +169,7 @@ func checkChallengeCert(t *testing.T, c *x509.Certificate) {
 func startDNS(t *testing.T) *testdns.Server {
 	t.Helper()
 	secret := base64.StdEncoding.EncodeToString([]byte("0123456789abcdef0123456789abcdef"))
-	s, err := testdns.Start(context.Background(), testdns.Config{TSIG: map[string]string{"mason-key.": secret}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return testdns.StartTest(t, testdns.Config{TSIG: map[string]string{"mason-key.": secret}})
 }
 
 func TestRFC2136(t *testing.T) {

@@ -4,16 +4,16 @@ import (
 	"crypto"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/quarry-ca/quarry/client/renew"
 	"github.com/quarry-ca/quarry/client/store"
-	"time"
+	"github.com/quarry-ca/quarry/test/harness"
 )
 
 // checkLineage verifies live/<name>: the chain verifies to Quarry's roots
@@ -21,22 +21,7 @@ import (
 func checkLineage(t *testing.T, r *runner, name string, names []string) *x509.Certificate {
 	t.Helper()
 	live := filepath.Join(r.dir, "live", name)
-	full, err := os.ReadFile(filepath.Join(live, "fullchain.pem"))
-	if err != nil {
-		t.Fatalf("reading fullchain: %v", err)
-	}
-	var certs []*x509.Certificate
-	for rest := full; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		certs = append(certs, c)
-	}
+	certs := harness.ReadCerts(t, filepath.Join(live, "fullchain.pem"))
 	if len(certs) < 2 {
 		t.Fatalf("got %d certificates in fullchain, want leaf and issuer", len(certs))
 	}

@@ -15,7 +15,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -26,23 +25,6 @@ import (
 	"github.com/quarry-ca/quarry/client/store"
 	"github.com/quarry-ca/quarry/test/harness"
 )
-
-// nginxBin finds nginx (Debian keeps it in /usr/sbin, often off a user's
-// PATH); without it the test skips, or fails under CI=true.
-func nginxBin(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return "/usr/sbin/nginx"
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("nginx is missing; scripts/deps.sh installs it")
-	}
-	t.Skip("skipping: nginx is missing (run scripts/deps.sh as root to install it)")
-	return ""
-}
 
 // nginxSite is a user-level nginx: its own prefix in a temp dir holding
 // the pid file, logs and temp paths, Debian's layout (sites-enabled/site
@@ -58,22 +40,8 @@ func newNginxSite(t *testing.T, bin string, httpPort int, names ...string) *ngin
 	n.conf = filepath.Join(n.prefix, "nginx.conf")
 	n.site = filepath.Join(n.prefix, "sites-available", "site")
 	p := n.prefix
-	conf := fmt.Sprintf(`# a test nginx, everything under its prefix
-worker_processes 1;
-pid %[1]s/nginx.pid;
-error_log %[1]s/error.log notice;
-daemon off;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path %[1]s/tmp/body;
-	proxy_temp_path %[1]s/tmp/proxy;
-	fastcgi_temp_path %[1]s/tmp/fastcgi;
-	uwsgi_temp_path %[1]s/tmp/uwsgi;
-	scgi_temp_path %[1]s/tmp/scgi;
-	include sites-enabled/*;
-}
-`, p)
+	conf := "# a test nginx, everything under its prefix\nworker_processes 1;\ndaemon off;\n" +
+		harness.NginxMainConf(p, "sites-enabled/*")
 	site := fmt.Sprintf(`server {
 	listen 127.0.0.1:%d;
 	server_name %s; # the site
@@ -143,32 +111,12 @@ func served(t *testing.T, tlsPort int, name string) []*x509.Certificate {
 	return conn.ConnectionState().PeerCertificates
 }
 
-func pemCerts(t *testing.T, path string) []*x509.Certificate {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []*x509.Certificate
-	for {
-		var blk *pem.Block
-		if blk, b = pem.Decode(b); blk == nil {
-			return out
-		}
-		c, err := x509.ParseCertificate(blk.Bytes)
-		if err != nil {
-			t.Fatal(err)
-		}
-		out = append(out, c)
-	}
-}
-
 // checkServed checks nginx serves exactly fullchain.pem for name and that
 // it verifies against Quarry's roots; it returns the leaf.
 func checkServed(t *testing.T, r *runner, tlsPort int, lineage, name string) *x509.Certificate {
 	t.Helper()
 	got := served(t, tlsPort, name)
-	want := pemCerts(t, filepath.Join(r.dir, "live", lineage, "fullchain.pem"))
+	want := harness.ReadCerts(t, filepath.Join(r.dir, "live", lineage, "fullchain.pem"))
 	if len(got) != len(want) {
 		t.Fatalf("got %d certificates from nginx for %s, want the %d of fullchain.pem", len(got), name, len(want))
 	}
@@ -191,7 +139,7 @@ func checkServed(t *testing.T, r *runner, tlsPort int, lineage, name string) *x5
 }
 
 func TestNginxRunRedirectRenew(t *testing.T) {
-	bin := nginxBin(t)
+	bin := harness.NginxBin(t, os.Getenv("CI") == "true")
 	q := startQuarry(t)
 	names := []string{"nginx.quarry.test", "www.nginx.quarry.test"}
 	site := newNginxSite(t, bin, q.httpPort, names...)
@@ -274,7 +222,7 @@ func TestNginxRunRedirectRenew(t *testing.T) {
 	if !strings.Contains(stdout, "nginx reloaded") {
 		t.Errorf("got renew output without a reload:\n%s", stdout)
 	}
-	want := pemCerts(t, filepath.Join(r.dir, "live", names[0], "cert.pem"))[0]
+	want := harness.ReadCerts(t, filepath.Join(r.dir, "live", names[0], "cert.pem"))[0]
 	if want.SerialNumber.Cmp(first.SerialNumber) == 0 {
 		t.Fatal("got the same live certificate after a forced renewal, want a new one")
 	}
@@ -298,7 +246,7 @@ func TestNginxRunRedirectRenew(t *testing.T) {
 // TestNginxRefusedRestores installs a lineage whose key does not match its
 // certificate: nginx -t refuses, and every file is restored byte for byte.
 func TestNginxRefusedRestores(t *testing.T) {
-	bin := nginxBin(t)
+	bin := harness.NginxBin(t, os.Getenv("CI") == "true")
 	port := harness.FreePort(t)
 	site := newNginxSite(t, bin, port, "bad.quarry.test")
 	confBefore, _ := os.ReadFile(site.conf)
@@ -340,7 +288,7 @@ func TestNginxRefusedRestores(t *testing.T) {
 // TestNginxInstallSavedLineage installs a lineage certonly could have
 // saved, records the installer, and changes nothing the second time.
 func TestNginxInstallSavedLineage(t *testing.T) {
-	bin := nginxBin(t)
+	bin := harness.NginxBin(t, os.Getenv("CI") == "true")
 	site := newNginxSite(t, bin, harness.FreePort(t), "saved.quarry.test")
 	dir := filepath.Join(t.TempDir(), "mason")
 	st, err := store.Open(dir)

@@ -15,7 +15,6 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/quarry-ca/quarry/internal/config"
 	"github.com/quarry-ca/quarry/internal/core"
 	"github.com/quarry-ca/quarry/internal/ra"
 	"github.com/quarry-ca/quarry/internal/storage/backend"
@@ -136,18 +135,9 @@ type adminEnv struct {
 // open resolves the storage as quarry serve does and opens it. A missing
 // SQLite file is an error: an admin command must not create a database.
 func (f *adminFlags) open(ctx context.Context, stderr io.Writer) (*adminEnv, error) {
-	cfg := config.Default()
-	if f.configPath != "" {
-		var err error
-		if cfg, err = config.Load(f.configPath); err != nil {
-			return nil, usageError{err}
-		}
-	}
-	if f.dataDir != "" {
-		cfg.DataDir = f.dataDir
-	}
-	if f.storage != "" {
-		cfg.Storage = f.storage
+	cfg, err := storageConfig(f.configPath, f.dataDir, f.storage)
+	if err != nil {
+		return nil, err
 	}
 	if err := cfg.Validate(); err != nil {
 		return nil, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
@@ -186,6 +176,29 @@ func (f *adminFlags) operator() ra.Operator {
 		name += " (sudo by " + su + ")"
 	}
 	return ra.Operator{User: name, Comment: f.comment}
+}
+
+// parseOneID reads the flags and the single ID argument of a command
+// that acts on one account or order.
+func (f *adminFlags) parseOneID(args []string, what string) (int64, error) {
+	pos, err := f.parse(args, "ID")
+	if err != nil {
+		return 0, err
+	}
+	return parseID(what, pos[0])
+}
+
+// withEnv opens the storage the flags name, runs fn on it under a context
+// that ends on SIGINT or SIGTERM, and closes the storage afterwards.
+func (f *adminFlags) withEnv(stderr io.Writer, fn func(ctx context.Context, env *adminEnv) error) error {
+	ctx, stop := adminContext()
+	defer stop()
+	env, err := f.open(ctx, stderr)
+	if err != nil {
+		return oneSentence(err)
+	}
+	defer env.close()
+	return fn(ctx, env)
 }
 
 // adminContext ends on SIGINT or SIGTERM, so a long batch stops between

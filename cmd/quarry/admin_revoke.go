@@ -71,23 +71,18 @@ func adminRevoke(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	ctx, stop := adminContext()
-	defer stop()
-	env, err := f.open(ctx, stderr)
-	if err != nil {
-		return oneSentence(err)
-	}
-	defer env.close()
-	rep := revokeAll(ctx, env.admin, f.operator(), serials, reason, f.dryRun)
-	rep.Reason = *reasonName
-	if f.json {
-		if err := writeJSON(stdout, rep); err != nil {
-			return err
+	return f.withEnv(stderr, func(ctx context.Context, env *adminEnv) error {
+		rep := revokeAll(ctx, env.admin, f.operator(), serials, reason, f.dryRun)
+		rep.Reason = *reasonName
+		if f.json {
+			if err := writeJSON(stdout, rep); err != nil {
+				return err
+			}
+		} else {
+			printRevokeReport(stdout, rep, *file != "")
 		}
-	} else {
-		printRevokeReport(stdout, rep, *file != "")
-	}
-	return revokeExit(rep, *file != "")
+		return revokeExit(rep, *file != "")
+	})
 }
 
 // revokeAll revokes each serial in turn, carrying on past failures; an

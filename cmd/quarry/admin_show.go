@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -55,38 +56,33 @@ func adminCertShow(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageError{oneSentence(err)}
 	}
-	ctx, stop := adminContext()
-	defer stop()
-	env, err := f.open(ctx, stderr)
-	if err != nil {
-		return oneSentence(err)
-	}
-	defer env.close()
-	info, err := env.admin.Certificate(ctx, serial)
-	if err != nil {
-		return oneSentence(err)
-	}
-	v := newCertView(info)
-	if f.json {
-		return writeJSON(stdout, v)
-	}
-	status := string(v.Status)
-	if r := v.Revocation; r != nil {
-		status = fmt.Sprintf("revoked (%s, %s)", r.Reason, r.RevokedAt)
-	}
-	fmt.Fprintf(stdout, "Certificate %s\n", v.Serial)
-	rows := [][2]string{
-		{"Status", status},
-		{"Names", strings.Join(v.Names, ", ")},
-		{"Issuer", fmt.Sprintf("%s (issuer %s, CRL shard %d)", v.Issuer, v.IssuerID, v.Shard)},
-		{"Not before", v.NotBefore},
-		{"Not after", v.NotAfter},
-		{"Issued", v.IssuedAt},
-		{"Account", fmt.Sprint(v.AccountID)},
-		{"Order", fmt.Sprint(v.OrderID)},
-	}
-	printRows(stdout, rows)
-	return nil
+	return f.withEnv(stderr, func(ctx context.Context, env *adminEnv) error {
+		info, err := env.admin.Certificate(ctx, serial)
+		if err != nil {
+			return oneSentence(err)
+		}
+		v := newCertView(info)
+		if f.json {
+			return writeJSON(stdout, v)
+		}
+		status := string(v.Status)
+		if r := v.Revocation; r != nil {
+			status = fmt.Sprintf("revoked (%s, %s)", r.Reason, r.RevokedAt)
+		}
+		fmt.Fprintf(stdout, "Certificate %s\n", v.Serial)
+		rows := [][2]string{
+			{"Status", status},
+			{"Names", strings.Join(v.Names, ", ")},
+			{"Issuer", fmt.Sprintf("%s (issuer %s, CRL shard %d)", v.Issuer, v.IssuerID, v.Shard)},
+			{"Not before", v.NotBefore},
+			{"Not after", v.NotAfter},
+			{"Issued", v.IssuedAt},
+			{"Account", fmt.Sprint(v.AccountID)},
+			{"Order", fmt.Sprint(v.OrderID)},
+		}
+		printRows(stdout, rows)
+		return nil
+	})
 }
 
 // accountView is an account as quarry admin prints it. The key itself is
@@ -126,65 +122,47 @@ func printAccount(w io.Writer, v accountView) {
 
 func adminAccountShow(args []string, stdout, stderr io.Writer) error {
 	f := newAdminFlags("account show", false, stderr)
-	pos, err := f.parse(args, "ID")
+	id, err := f.parseOneID(args, "account")
 	if err != nil {
 		return err
 	}
-	id, err := parseID("account", pos[0])
-	if err != nil {
-		return err
-	}
-	ctx, stop := adminContext()
-	defer stop()
-	env, err := f.open(ctx, stderr)
-	if err != nil {
-		return oneSentence(err)
-	}
-	defer env.close()
-	a, err := env.admin.Account(ctx, id)
-	if err != nil {
-		return oneSentence(err)
-	}
-	if f.json {
-		return writeJSON(stdout, newAccountView(a))
-	}
-	printAccount(stdout, newAccountView(a))
-	return nil
+	return f.withEnv(stderr, func(ctx context.Context, env *adminEnv) error {
+		a, err := env.admin.Account(ctx, id)
+		if err != nil {
+			return oneSentence(err)
+		}
+		if f.json {
+			return writeJSON(stdout, newAccountView(a))
+		}
+		printAccount(stdout, newAccountView(a))
+		return nil
+	})
 }
 
 func adminAccountDeactivate(args []string, stdout, stderr io.Writer) error {
 	f := newAdminFlags("account deactivate", true, stderr)
-	pos, err := f.parse(args, "ID")
+	id, err := f.parseOneID(args, "account")
 	if err != nil {
 		return err
 	}
-	id, err := parseID("account", pos[0])
-	if err != nil {
-		return err
-	}
-	ctx, stop := adminContext()
-	defer stop()
-	env, err := f.open(ctx, stderr)
-	if err != nil {
-		return oneSentence(err)
-	}
-	defer env.close()
-	a, err := env.admin.DeactivateAccount(ctx, f.operator(), id, f.dryRun)
-	if err != nil {
-		return oneSentence(err)
-	}
-	if f.json {
-		return writeJSON(stdout, struct {
-			DryRun  bool        `json:"dryRun"`
-			Account accountView `json:"account"`
-		}{f.dryRun, newAccountView(a)})
-	}
-	if f.dryRun {
-		fmt.Fprintf(stdout, "Would deactivate account %d and its pending and valid authorizations (dry run, nothing changed).\n", id)
-	} else {
-		fmt.Fprintf(stdout, "Deactivated account %d and its pending and valid authorizations; its certificates stay valid.\n", id)
-	}
-	return nil
+	return f.withEnv(stderr, func(ctx context.Context, env *adminEnv) error {
+		a, err := env.admin.DeactivateAccount(ctx, f.operator(), id, f.dryRun)
+		if err != nil {
+			return oneSentence(err)
+		}
+		if f.json {
+			return writeJSON(stdout, struct {
+				DryRun  bool        `json:"dryRun"`
+				Account accountView `json:"account"`
+			}{f.dryRun, newAccountView(a)})
+		}
+		if f.dryRun {
+			fmt.Fprintf(stdout, "Would deactivate account %d and its pending and valid authorizations (dry run, nothing changed).\n", id)
+		} else {
+			fmt.Fprintf(stdout, "Deactivated account %d and its pending and valid authorizations; its certificates stay valid.\n", id)
+		}
+		return nil
+	})
 }
 
 // orderView is an order as quarry admin prints it.
@@ -231,45 +209,36 @@ func newOrderView(info *ra.OrderInfo) orderView {
 
 func adminOrderShow(args []string, stdout, stderr io.Writer) error {
 	f := newAdminFlags("order show", false, stderr)
-	pos, err := f.parse(args, "ID")
+	id, err := f.parseOneID(args, "order")
 	if err != nil {
 		return err
 	}
-	id, err := parseID("order", pos[0])
-	if err != nil {
-		return err
-	}
-	ctx, stop := adminContext()
-	defer stop()
-	env, err := f.open(ctx, stderr)
-	if err != nil {
-		return oneSentence(err)
-	}
-	defer env.close()
-	info, err := env.admin.Order(ctx, id)
-	if err != nil {
-		return oneSentence(err)
-	}
-	v := newOrderView(info)
-	if f.json {
-		return writeJSON(stdout, v)
-	}
-	fmt.Fprintf(stdout, "Order %d\n", v.ID)
-	rows := [][2]string{
-		{"Status", v.Status},
-		{"Account", fmt.Sprint(v.AccountID)},
-		{"Identifiers", strings.Join(v.Identifiers, ", ")},
-		{"Profile", v.Profile},
-		{"Created", v.CreatedAt},
-		{"Expires", v.Expires},
-		{"Certificate", v.Certificate},
-		{"Error", v.Error},
-	}
-	for _, az := range v.Authzs {
-		rows = append(rows, [2]string{fmt.Sprintf("Authorization %d", az.ID), fmt.Sprintf("%s %s (expires %s)", az.Identifier, az.Status, az.Expires)})
-	}
-	printRows(stdout, rows)
-	return nil
+	return f.withEnv(stderr, func(ctx context.Context, env *adminEnv) error {
+		info, err := env.admin.Order(ctx, id)
+		if err != nil {
+			return oneSentence(err)
+		}
+		v := newOrderView(info)
+		if f.json {
+			return writeJSON(stdout, v)
+		}
+		fmt.Fprintf(stdout, "Order %d\n", v.ID)
+		rows := [][2]string{
+			{"Status", v.Status},
+			{"Account", fmt.Sprint(v.AccountID)},
+			{"Identifiers", strings.Join(v.Identifiers, ", ")},
+			{"Profile", v.Profile},
+			{"Created", v.CreatedAt},
+			{"Expires", v.Expires},
+			{"Certificate", v.Certificate},
+			{"Error", v.Error},
+		}
+		for _, az := range v.Authzs {
+			rows = append(rows, [2]string{fmt.Sprintf("Authorization %d", az.ID), fmt.Sprintf("%s %s (expires %s)", az.Identifier, az.Status, az.Expires)})
+		}
+		printRows(stdout, rows)
+		return nil
+	})
 }
 
 // printRows prints label: value lines, aligned, skipping empty values.

@@ -46,11 +46,8 @@ func newServerFlags(name string, stderr io.Writer) *serverFlags {
 
 // parse reads the flags and returns the configuration they select.
 func (f *serverFlags) parse(args []string) (config.Config, error) {
-	if err := f.fs.Parse(args); err != nil {
-		return config.Config{}, usageError{err}
-	}
-	if f.fs.NArg() > 0 {
-		return config.Config{}, usageError{fmt.Errorf("unexpected arguments: %s", strings.Join(f.fs.Args(), " "))}
+	if err := parseNoArgs(f.fs, args); err != nil {
+		return config.Config{}, err
 	}
 	cfg := config.Default()
 	if f.configPath != "" {
@@ -88,6 +85,47 @@ func (f *serverFlags) parse(args []string) (config.Config, error) {
 	})
 	if err := cfg.Validate(); err != nil {
 		return cfg, usageError{fmt.Errorf("invalid configuration:\n%w", err)}
+	}
+	return cfg, nil
+}
+
+// newCommandFlags is the flag set of a subcommand that has its own usage
+// text: -h prints that text, then the flags.
+func newCommandFlags(name, usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("quarry "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { fmt.Fprint(stderr, usage); fs.PrintDefaults() }
+	return fs
+}
+
+// parseNoArgs reads the flags of a subcommand that takes no positional
+// arguments, so a stray word is a usage error rather than ignored.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return usageError{err}
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	}
+	return nil
+}
+
+// storageConfig is the configuration the --config, --data-dir and
+// --storage flags of an offline command select, unvalidated; an empty
+// flag leaves the file's (or the default) value.
+func storageConfig(configPath, dataDir, storage string) (config.Config, error) {
+	cfg := config.Default()
+	if configPath != "" {
+		var err error
+		if cfg, err = config.Load(configPath); err != nil {
+			return cfg, usageError{err}
+		}
+	}
+	if dataDir != "" {
+		cfg.DataDir = dataDir
+	}
+	if storage != "" {
+		cfg.Storage = storage
 	}
 	return cfg, nil
 }

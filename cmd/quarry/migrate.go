@@ -3,16 +3,13 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
-	"github.com/quarry-ca/quarry/internal/config"
 	"github.com/quarry-ca/quarry/internal/storage/backend"
 	"github.com/quarry-ca/quarry/internal/storage/postgres"
 	"github.com/quarry-ca/quarry/internal/storage/sqlite"
@@ -27,19 +24,14 @@ const migrateUsage = `Usage:
 `
 
 func cmdMigrate(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("quarry migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, migrateUsage); fs.PrintDefaults() }
+	fs := newCommandFlags("migrate", migrateUsage, stderr)
 	configPath := fs.String("config", "", "YAML configuration `file` whose storage (or data-dir) to migrate")
 	dataDir := fs.String("data-dir", "", "data `directory` whose quarry.db to migrate (default ./quarry-data)")
 	storageDSN := fs.String("storage", "", "storage `DSN` to migrate: sqlite:PATH or postgres://…")
 	from := fs.String("from", "", "SQLite database to copy from: sqlite:`PATH`")
 	to := fs.String("to", "", "empty PostgreSQL database to copy into: postgres://`…`")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -53,18 +45,9 @@ func cmdMigrate(args []string, stdout, stderr io.Writer) error {
 		return copyStorage(ctx, *from, *to, stdout)
 	}
 
-	cfg := config.Default()
-	if *configPath != "" {
-		var err error
-		if cfg, err = config.Load(*configPath); err != nil {
-			return usageError{err}
-		}
-	}
-	if *dataDir != "" {
-		cfg.DataDir = *dataDir
-	}
-	if *storageDSN != "" {
-		cfg.Storage = *storageDSN
+	cfg, err := storageConfig(*configPath, *dataDir, *storageDSN)
+	if err != nil {
+		return err
 	}
 	dsn := cfg.StorageDSN()
 	kind, target, err := backend.Parse(dsn)

@@ -3,12 +3,10 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -26,9 +24,7 @@ See docs/validation.md.
 `
 
 func cmdVA(args []string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("quarry va", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, vaUsage); fs.PrintDefaults() }
+	fs := newCommandFlags("va", vaUsage, stderr)
 	listen := fs.String("listen", "127.0.0.1:14100", "HTTPS `address` to answer the primary on")
 	name := fs.String("perspective", "", "this perspective's `name`, as the primary's configuration knows it")
 	certFile := fs.String("tls-cert", "", "this perspective's server certificate `file` (PEM)")
@@ -42,11 +38,8 @@ func cmdVA(args []string, stdout, stderr io.Writer) error {
 	maxInFlight := fs.Int("max-in-flight", 512, "concurrent checks; past it the primary is answered 503 at once")
 	logLevel := fs.String("log-level", "info", "log `level`: debug, info, warn, error")
 	logFormat := fs.String("log-format", "text", "log `format`: text or json")
-	if err := fs.Parse(args); err != nil {
-		return usageError{err}
-	}
-	if fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
+	if err := parseNoArgs(fs, args); err != nil {
+		return err
 	}
 	if *name == "" || *certFile == "" || *keyFile == "" || *clientCA == "" {
 		return usageError{errors.New("--perspective, --tls-cert, --tls-key and --client-ca are required")}

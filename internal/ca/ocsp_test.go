@@ -9,7 +9,6 @@ import (
 	"encoding/asn1"
 	"errors"
 	"math/big"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,20 +18,8 @@ import (
 	"golang.org/x/crypto/ocsp"
 
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/testclock"
 )
-
-// fakeClock is a settable clock for renewal tests.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (f *fakeClock) Now() time.Time { f.mu.Lock(); defer f.mu.Unlock(); return f.now }
-func (f *fakeClock) Add(d time.Duration) {
-	f.mu.Lock()
-	f.now = f.now.Add(d)
-	f.mu.Unlock()
-}
 
 func ocspCA(t *testing.T, delegated bool, clock func() time.Time) *CA {
 	t.Helper()
@@ -139,7 +126,7 @@ func checkSigner(t *testing.T, c *CA, id string, got *ocsp.Response, issuer *x50
 }
 
 func TestOCSPResponderCertificate(t *testing.T) {
-	clock := &fakeClock{now: time.Now().UTC()}
+	clock := testclock.New(time.Now().UTC())
 	c := ocspCA(t, true, clock.Now)
 	for _, id := range c.IssuerIDs() {
 		t.Run(id, func(t *testing.T) {
@@ -189,7 +176,7 @@ func TestOCSPResponderCertificate(t *testing.T) {
 }
 
 func TestOCSPResponderRenewal(t *testing.T) {
-	clock := &fakeClock{now: time.Now().UTC()}
+	clock := testclock.New(time.Now().UTC())
 	c := ocspCA(t, true, clock.Now)
 	id := c.IssuerIDs()[0]
 	first, err := c.OCSPResponderCertificate(context.Background(), id)

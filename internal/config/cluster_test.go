@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -30,18 +29,9 @@ func TestCluster(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := Decode(strings.NewReader(tt.yaml))
-			if err == nil {
-				err = cfg.Validate()
-			}
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("got error %v, want one mentioning %q", err, tt.wantErr)
-				}
+			cfg, ok := decodeCase(t, tt.yaml, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatalf("got error %v, want none", err)
 			}
 			if got := cfg.Cluster.NonceMode(); got != tt.wantNonces {
 				t.Errorf("NonceMode: got %q, want %q", got, tt.wantNonces)

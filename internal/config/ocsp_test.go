@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -27,18 +26,9 @@ func TestOCSPSection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Decode(strings.NewReader(tt.yaml))
-			if err == nil {
-				err = c.Validate()
-			}
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("got error %v, want one mentioning %q", err, tt.wantErr)
-				}
+			c, ok := decodeCase(t, tt.yaml, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatalf("got error %v, want none", err)
 			}
 			if c.OCSP != tt.want {
 				t.Errorf("got %+v, want %+v", c.OCSP, tt.want)

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strings"
 	"testing"
 )
 
@@ -35,18 +34,9 @@ func TestPerspectivesSection(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Decode(strings.NewReader(tt.yaml))
-			if err == nil {
-				err = c.Validate()
-			}
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("got error %v, want one mentioning %q", err, tt.wantErr)
-				}
+			c, ok := decodeCase(t, tt.yaml, tt.wantErr)
+			if !ok {
 				return
-			}
-			if err != nil {
-				t.Fatalf("got error %v, want none", err)
 			}
 			if got := len(c.Perspectives.Remotes); got != tt.wantRemotes {
 				t.Errorf("got %d remotes, want %d", got, tt.wantRemotes)

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"strings"
 	"testing"
 	"time"
 )
@@ -39,17 +38,8 @@ func TestDecodeProfiles(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Decode(strings.NewReader(tt.yaml))
-			if err == nil {
-				err = c.Validate()
-			}
-			switch {
-			case tt.wantErr == "" && err != nil:
-				t.Fatalf("got %v, want no error", err)
-			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
-				t.Fatalf("got %v, want an error containing %q", err, tt.wantErr)
-			}
-			if tt.check != nil {
+			c, ok := decodeCase(t, tt.yaml, tt.wantErr)
+			if ok && tt.check != nil {
 				tt.check(t, c)
 			}
 		})

@@ -82,13 +82,7 @@ func TestRateLimitsValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := Decode(strings.NewReader(tt.yaml))
-			if err == nil {
-				err = c.Validate()
-			}
-			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-				t.Fatalf("got %v, want an error mentioning %q", err, tt.wantErr)
-			}
+			decodeCase(t, tt.yaml, tt.wantErr)
 		})
 	}
 }

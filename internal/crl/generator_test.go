@@ -20,6 +20,16 @@ func newGen(t *testing.T, e *env, cfg crl.Config, clock func() time.Time) *crl.G
 	return g
 }
 
+// runGen runs g until the test ends, and waits for it to stop before the
+// store closes.
+func runGen(t *testing.T, g *crl.Generator) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { g.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
 func TestGenerateAll(t *testing.T) {
 	e := newEnv(t)
 	now := time.Now().UTC().Truncate(time.Second)
@@ -108,10 +118,7 @@ func TestExpiredLeaveTheCRL(t *testing.T) {
 func TestRunRegeneratesAfterRevocation(t *testing.T) {
 	e := newEnv(t)
 	g := newGen(t, e, crl.Config{Period: time.Hour, NextUpdate: 24 * time.Hour, AfterRevocationDelay: 100 * time.Millisecond}, nil)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { g.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runGen(t, g)
 
 	first := e.issue(t, -1, time.Time{})
 	waitNumber(t, e, first.IssuerID, first.Shard, 1) // the round at start

@@ -29,10 +29,7 @@ func TestPollFindsRevocationsMadeElsewhere(t *testing.T) {
 			e := newEnv(t)
 			g := newGen(t, e, crl.Config{Period: time.Hour, NextUpdate: 24 * time.Hour,
 				AfterRevocationDelay: 50 * time.Millisecond, PollInterval: 100 * time.Millisecond}, nil)
-			ctx, cancel := context.WithCancel(t.Context())
-			done := make(chan struct{})
-			go func() { g.Run(ctx); close(done) }()
-			defer func() { cancel(); <-done }()
+			runGen(t, g)
 
 			iss := e.issue(t, -1, time.Time{})
 			waitNumber(t, e, iss.IssuerID, iss.Shard, 1) // the round at start
@@ -88,10 +85,7 @@ func TestPollLeavesOldRevocationsToTheFirstRound(t *testing.T) {
 	old := e.issue(t, 4, time.Now().Add(-time.Hour))
 	g := newGen(t, e, crl.Config{Period: time.Hour, NextUpdate: 24 * time.Hour,
 		AfterRevocationDelay: 50 * time.Millisecond, PollInterval: 100 * time.Millisecond}, nil)
-	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan struct{})
-	go func() { g.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
+	runGen(t, g)
 	waitNumber(t, e, recent.IssuerID, recent.Shard, 1)
 	waitNumber(t, e, old.IssuerID, old.Shard, 1)
 	time.Sleep(600 * time.Millisecond)

@@ -4,31 +4,14 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/quarry-ca/quarry/internal/lease"
 	"github.com/quarry-ca/quarry/internal/storage/sqlite"
+	"github.com/quarry-ca/quarry/internal/testclock"
 )
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) set(d time.Duration, start time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = start.Add(d)
-}
 
 func openStore(t *testing.T, path string) *sqlite.Store {
 	t.Helper()
@@ -55,7 +38,7 @@ func newElector(t *testing.T, cfg lease.Config, st lease.Store) *lease.Elector {
 func TestTakeoverFakeClock(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "q.db")
 	start := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	clock := &fakeClock{t: start}
+	clock := testclock.New(start)
 	cfg := lease.Config{Name: "jobs", TTL: 15 * time.Second, Renew: 5 * time.Second, Clock: clock.Now}
 	cfgA, cfgB := cfg, cfg
 	cfgA.Instance, cfgB.Instance = "a", "b"
@@ -77,7 +60,7 @@ func TestTakeoverFakeClock(t *testing.T) {
 		{30 * time.Second, "B", b, true},
 	}
 	for _, s := range steps {
-		clock.set(s.at, start)
+		clock.Set(start.Add(s.at))
 		if got := s.e.Tick(t.Context()); got != s.wantLed {
 			t.Fatalf("at %v, %s.Tick: got leader %v, want %v", s.at, s.who, got, s.wantLed)
 		}

@@ -9,6 +9,7 @@ import (
 	xocsp "golang.org/x/crypto/ocsp"
 
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/ocsp/ocsptest"
 )
 
 // FuzzRespond feeds hostile bytes to the responder: it must answer with a
@@ -17,9 +18,9 @@ import (
 func FuzzRespond(f *testing.F) {
 	e := newEnv(f, false)
 	_, leaf := e.issue(f)
-	good := request(f, leaf, e.issuer, crypto.SHA1)
+	good := ocsptest.Request(f, leaf, e.issuer, crypto.SHA1)
 	f.Add(good)
-	f.Add(request(f, leaf, e.issuer, crypto.SHA256))
+	f.Add(ocsptest.Request(f, leaf, e.issuer, crypto.SHA256))
 	f.Add(good[:len(good)/2])
 	f.Add([]byte{0x30, 0x00})
 	f.Fuzz(func(t *testing.T, der []byte) {

@@ -3,16 +3,12 @@ package ocsp_test
 import (
 	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"io"
 	"log/slog"
 	"math/big"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -20,61 +16,12 @@ import (
 	xocsp "golang.org/x/crypto/ocsp"
 
 	"github.com/quarry-ca/quarry/internal/ca"
-	"github.com/quarry-ca/quarry/internal/core"
 	"github.com/quarry-ca/quarry/internal/ocsp"
+	"github.com/quarry-ca/quarry/internal/ocsp/ocsptest"
+	"github.com/quarry-ca/quarry/internal/testclock"
 )
 
 func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-// newCA loads a fresh ECDSA-only hierarchy (quick to make) with OCSP on.
-func newCA(t testing.TB, delegated bool) *ca.CA {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "quarry-ocsp-test-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	c, err := ca.Load(context.Background(), ca.Config{DataDir: dir, KeyTypes: []string{ca.KeyECDSA}, CRLShards: 4,
-		OCSP: ca.OCSPConfig{Enabled: true, Delegated: delegated}}, discard())
-	if err != nil {
-		t.Fatalf("loading CA: %v", err)
-	}
-	return c
-}
-
-// memStore is a certificate table in memory; err, when set, fails reads.
-type memStore struct {
-	mu    sync.Mutex
-	certs map[string]*core.Certificate
-	err   error
-}
-
-func (s *memStore) GetCertificate(_ context.Context, serial string) (*core.Certificate, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return nil, s.err
-	}
-	c, ok := s.certs[serial]
-	if !ok {
-		return nil, core.Errorf(core.ErrNotFound, "no certificate %s", serial)
-	}
-	cp := *c
-	return &cp, nil
-}
-
-func (s *memStore) revoke(serial string, reason int, at time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	c := s.certs[serial]
-	c.Revoked, c.RevocationReason, c.RevokedAt = true, reason, at
-}
-
-func (s *memStore) setErr(err error) {
-	s.mu.Lock()
-	s.err = err
-	s.mu.Unlock()
-}
 
 // countingSigner counts the responses the CA signs.
 type countingSigner struct {
@@ -96,35 +43,22 @@ func (c *countingSigner) signed() int {
 	return c.n
 }
 
-// clock is a settable clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // env is a responder over a real CA and an in-memory store.
 type env struct {
 	ca     *ca.CA
 	signer *countingSigner
-	store  *memStore
-	clock  *clock
+	store  *ocsptest.Store
+	clock  *testclock.Clock
 	resp   *ocsp.Responder
 	issuer *x509.Certificate
 }
 
 func newEnv(t testing.TB, delegated bool) *env {
 	t.Helper()
-	c := newCA(t, delegated)
-	e := &env{ca: c, signer: &countingSigner{CA: c}, store: &memStore{certs: map[string]*core.Certificate{}},
+	c := ocsptest.NewCA(t, delegated)
+	e := &env{ca: c, signer: &countingSigner{CA: c}, store: ocsptest.NewStore(),
 		// On a minute boundary, where the responder puts thisUpdate.
-		clock: &clock{now: time.Now().UTC().Truncate(time.Minute)}}
+		clock: testclock.New(time.Now().UTC().Truncate(time.Minute))}
 	e.issuer, _ = c.IssuerCertificate(c.IssuerIDs()[0])
 	var err error
 	e.resp, err = ocsp.New(ocsp.Config{}, ocsp.Deps{Store: e.store, Signer: e.signer, Log: discard(), Clock: e.clock.Now})
@@ -137,29 +71,7 @@ func newEnv(t testing.TB, delegated bool) *env {
 // issue signs a real leaf and stores it as good.
 func (e *env) issue(t testing.TB) (*ca.Issued, *x509.Certificate) {
 	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	iss, err := e.ca.Issue(context.Background(), ca.IssueRequest{PublicKey: key.Public(), DNSNames: []string{"ocsp.example.com"}})
-	if err != nil {
-		t.Fatalf("Issue: %v", err)
-	}
-	leaf, err := x509.ParseCertificate(iss.DER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.store.mu.Lock()
-	e.store.certs[iss.Serial] = &core.Certificate{Serial: iss.Serial, IssuerID: iss.IssuerID, DER: iss.DER,
-		NotBefore: iss.NotBefore, NotAfter: iss.NotAfter, Shard: iss.Shard}
-	e.store.mu.Unlock()
-	return iss, leaf
-}
-
-func request(t testing.TB, leaf, issuer *x509.Certificate, h crypto.Hash) []byte {
-	t.Helper()
-	der, err := xocsp.CreateRequest(leaf, issuer, &xocsp.RequestOptions{Hash: h})
-	if err != nil {
-		t.Fatalf("CreateRequest: %v", err)
-	}
-	return der
+	return ocsptest.Issue(t, e.ca, e.store)
 }
 
 // The ASN.1 of a request (RFC 6960 §4.1.1), for building bad ones.
@@ -190,7 +102,7 @@ var (
 // certID is the SHA-1 CertID of serial under issuer.
 func certID(t testing.TB, issuer *x509.Certificate, serial *big.Int) tCertID {
 	t.Helper()
-	der := request(t, &x509.Certificate{SerialNumber: serial}, issuer, crypto.SHA1)
+	der := ocsptest.Request(t, &x509.Certificate{SerialNumber: serial}, issuer, crypto.SHA1)
 	req, err := xocsp.ParseRequest(der)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	xocsp "golang.org/x/crypto/ocsp"
+
+	"github.com/quarry-ca/quarry/internal/ocsp/ocsptest"
 )
 
 // TestThisUpdateNotAfterProducedAt: x/crypto stamps producedAt with the
@@ -16,9 +18,9 @@ import (
 func TestThisUpdateNotAfterProducedAt(t *testing.T) {
 	for _, delegated := range []bool{false, true} {
 		e := newEnv(t, delegated)
-		e.clock.add(-30 * time.Second)
+		e.clock.Add(-30 * time.Second)
 		_, leaf := e.issue(t)
-		resp, err := e.resp.Respond(context.Background(), request(t, leaf, e.issuer, crypto.SHA256))
+		resp, err := e.resp.Respond(context.Background(), ocsptest.Request(t, leaf, e.issuer, crypto.SHA256))
 		if err != nil {
 			t.Fatalf("Respond: %v", err)
 		}

@@ -10,6 +10,7 @@ import (
 	xocsp "golang.org/x/crypto/ocsp"
 
 	"github.com/quarry-ca/quarry/internal/ocsp"
+	"github.com/quarry-ca/quarry/internal/ocsp/ocsptest"
 )
 
 // TestCacheAndRefresh walks one certificate through time and a revocation
@@ -21,8 +22,8 @@ func TestCacheAndRefresh(t *testing.T) {
 	for other.Shard == iss.Shard {
 		other, _ = e.issue(t)
 	}
-	sha1 := request(t, leaf, e.issuer, crypto.SHA1)
-	sha256 := request(t, leaf, e.issuer, crypto.SHA256)
+	sha1 := ocsptest.Request(t, leaf, e.issuer, crypto.SHA1)
+	sha256 := ocsptest.Request(t, leaf, e.issuer, crypto.SHA256)
 	fresh := ocsp.DefaultValidity - ocsp.DefaultRefreshBefore
 	lastDER := map[string][]byte{}
 	signed := 0
@@ -36,11 +37,11 @@ func TestCacheAndRefresh(t *testing.T) {
 		{"first request", nil, sha1, 1, xocsp.Good},
 		{"again: cached", nil, sha1, 1, xocsp.Good},
 		{"other CertID hash: its own response", nil, sha256, 2, xocsp.Good},
-		{"just before the refresh window", func() { e.clock.add(fresh - time.Second) }, sha1, 2, xocsp.Good},
-		{"in the refresh window", func() { e.clock.add(2 * time.Second) }, sha1, 3, xocsp.Good},
+		{"just before the refresh window", func() { e.clock.Add(fresh - time.Second) }, sha1, 2, xocsp.Good},
+		{"in the refresh window", func() { e.clock.Add(2 * time.Second) }, sha1, 3, xocsp.Good},
 		{"another shard revoked: still cached", func() { e.resp.Revoked(other.IssuerID, other.Shard) }, sha1, 3, xocsp.Good},
 		{"own shard revoked: signed again", func() { e.resp.Revoked(iss.IssuerID, iss.Shard) }, sha1, 4, xocsp.Good},
-		{"revoked in storage, no hook: signed again", func() { e.store.revoke(iss.Serial, xocsp.Superseded, e.clock.Now()) }, sha1, 5, xocsp.Revoked},
+		{"revoked in storage, no hook: signed again", func() { e.store.Revoke(iss.Serial, xocsp.Superseded, e.clock.Now()) }, sha1, 5, xocsp.Revoked},
 		{"revoked: cached", nil, sha1, 5, xocsp.Revoked},
 		{"sha256 is revoked too", nil, sha256, 6, xocsp.Revoked},
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/quarry-ca/quarry/internal/core"
 	"github.com/quarry-ca/quarry/internal/ocsp"
+	"github.com/quarry-ca/quarry/internal/ocsp/ocsptest"
 )
 
 func TestRespond(t *testing.T) {
@@ -25,9 +26,9 @@ func TestRespond(t *testing.T) {
 		revokedAt := now.Add(-time.Hour).Add(123 * time.Millisecond)
 		_, good := e.issue(t)
 		revIss, revoked := e.issue(t)
-		e.store.revoke(revIss.Serial, xocsp.KeyCompromise, revokedAt)
+		e.store.Revoke(revIss.Serial, xocsp.KeyCompromise, revokedAt)
 		unspecIss, unspec := e.issue(t)
-		e.store.revoke(unspecIss.Serial, xocsp.Unspecified, revokedAt)
+		e.store.Revoke(unspecIss.Serial, xocsp.Unspecified, revokedAt)
 		tests := []struct {
 			name       string
 			leaf       *x509.Certificate
@@ -48,7 +49,7 @@ func TestRespond(t *testing.T) {
 				name += " delegated"
 			}
 			t.Run(name, func(t *testing.T) {
-				resp, err := e.resp.Respond(context.Background(), request(t, tt.leaf, e.issuer, tt.hash))
+				resp, err := e.resp.Respond(context.Background(), ocsptest.Request(t, tt.leaf, e.issuer, tt.hash))
 				if err != nil {
 					t.Fatalf("Respond: got error %v, want none", err)
 				}
@@ -94,7 +95,7 @@ func TestRespond(t *testing.T) {
 
 func TestRespondUnauthorized(t *testing.T) {
 	e := newEnv(t, false)
-	other := newCA(t, false)
+	other := ocsptest.NewCA(t, false)
 	otherIssuer, _ := other.IssuerCertificate(other.IssuerIDs()[0])
 	_, leaf := e.issue(t)
 	var rootOfOurs *x509.Certificate
@@ -112,7 +113,7 @@ func TestRespondUnauthorized(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			resp, err := e.resp.Respond(context.Background(), request(t, leaf, tt.issuer, tt.hash))
+			resp, err := e.resp.Respond(context.Background(), ocsptest.Request(t, leaf, tt.issuer, tt.hash))
 			if !errors.Is(err, core.ErrUnauthorized) || resp != nil {
 				t.Errorf("got %v, %v; want error of kind unauthorized", resp, err)
 			}
@@ -120,7 +121,7 @@ func TestRespondUnauthorized(t *testing.T) {
 	}
 	// The same serial, asked of the right issuer, is answered: the issuer
 	// and not the serial decided.
-	if _, err := e.resp.Respond(context.Background(), request(t, leaf, e.issuer, crypto.SHA1)); err != nil {
+	if _, err := e.resp.Respond(context.Background(), ocsptest.Request(t, leaf, e.issuer, crypto.SHA1)); err != nil {
 		t.Errorf("right issuer: got error %v, want a response", err)
 	}
 }
@@ -128,7 +129,7 @@ func TestRespondUnauthorized(t *testing.T) {
 func TestRespondMalformed(t *testing.T) {
 	e := newEnv(t, false)
 	_, leaf := e.issue(t)
-	good := request(t, leaf, e.issuer, crypto.SHA1)
+	good := ocsptest.Request(t, leaf, e.issuer, crypto.SHA1)
 	id := certID(t, e.issuer, leaf.SerialNumber)
 	md5 := id
 	md5.HashAlgorithm.Algorithm = oidMD5
@@ -149,9 +150,9 @@ func TestRespondMalformed(t *testing.T) {
 		{"md5 CertID", marshal(t, tOCSPRequest{TBS: tTBS{RequestList: []tRequest{{md5}}}})},
 		{"signed", marshal(t, tSigned{TBS: tTBS{RequestList: []tRequest{{id}}},
 			Signature: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 0, IsCompound: true, Bytes: marshal(t, []int{1})}})},
-		{"zero serial", request(t, &x509.Certificate{SerialNumber: big.NewInt(0)}, e.issuer, crypto.SHA1)},
-		{"negative serial", request(t, &x509.Certificate{SerialNumber: big.NewInt(-5)}, e.issuer, crypto.SHA1)},
-		{"21-octet serial", request(t, &x509.Certificate{SerialNumber: new(big.Int).Lsh(big.NewInt(1), 160)}, e.issuer, crypto.SHA1)},
+		{"zero serial", ocsptest.Request(t, &x509.Certificate{SerialNumber: big.NewInt(0)}, e.issuer, crypto.SHA1)},
+		{"negative serial", ocsptest.Request(t, &x509.Certificate{SerialNumber: big.NewInt(-5)}, e.issuer, crypto.SHA1)},
+		{"21-octet serial", ocsptest.Request(t, &x509.Certificate{SerialNumber: new(big.Int).Lsh(big.NewInt(1), 160)}, e.issuer, crypto.SHA1)},
 		{"wrong outer tag", append([]byte{0x31}, good[1:]...)},
 		{"serial as a string", marshal(t, stringSerialRequest(id))},
 	}
@@ -175,8 +176,8 @@ func TestRespondMalformed(t *testing.T) {
 func TestRespondStoreError(t *testing.T) {
 	e := newEnv(t, false)
 	_, leaf := e.issue(t)
-	e.store.setErr(errors.New("disk on fire"))
-	_, err := e.resp.Respond(context.Background(), request(t, leaf, e.issuer, crypto.SHA1))
+	e.store.SetErr(errors.New("disk on fire"))
+	_, err := e.resp.Respond(context.Background(), ocsptest.Request(t, leaf, e.issuer, crypto.SHA1))
 	if err == nil || errors.Is(err, core.ErrMalformed) || errors.Is(err, core.ErrUnauthorized) {
 		t.Errorf("got %v, want an internal error (neither malformed nor unauthorized)", err)
 	}

@@ -1,12 +1,11 @@
 package policy
 
 import (
-	"errors"
-	"strings"
 	"testing"
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/core/coretest"
 )
 
 func dns(values ...string) []acme.Identifier {
@@ -38,23 +37,5 @@ func mustNew(t testing.TB, cfg Config) *Policy {
 // *core.Error of kind want whose detail contains detail.
 func checkKind(t *testing.T, err error, want core.Kind, detail string) {
 	t.Helper()
-	if want == "" {
-		if err != nil {
-			t.Fatalf("got error %v, want none", err)
-		}
-		return
-	}
-	if err == nil {
-		t.Fatalf("got no error, want %s", want)
-	}
-	var ce *core.Error
-	if !errors.As(err, &ce) {
-		t.Fatalf("got %T %v, want a *core.Error", err, err)
-	}
-	if ce.Kind != want || !errors.Is(err, want) {
-		t.Fatalf("got kind %s (%v), want %s", ce.Kind, err, want)
-	}
-	if !strings.Contains(ce.Detail, detail) {
-		t.Fatalf("got detail %q, want it to contain %q", ce.Detail, detail)
-	}
+	coretest.CheckKind(t, err, want, detail)
 }

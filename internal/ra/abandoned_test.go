@@ -2,71 +2,37 @@ package ra_test
 
 import (
 	"context"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/quarry-ca/quarry/acme"
-	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/core"
-	"github.com/quarry-ca/quarry/internal/policy"
-	"github.com/quarry-ca/quarry/internal/ra"
-	"github.com/quarry-ca/quarry/internal/storage/sqlite"
 )
 
 // TestResumeAbandoned runs the leader's job against work in several
 // states: only what stays in flight across two looks is resumed.
 func TestResumeAbandoned(t *testing.T) {
 	ctx := t.Context()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "q.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
 	now := time.Now()
-	acct := &core.Account{Key: []byte(`{}`), KeyID: "thumb", Status: acme.StatusValid, CreatedAt: now}
-	if err := store.NewAccount(ctx, acct); err != nil {
-		t.Fatal(err)
-	}
-	newOrder := func(name string, azStatus acme.Status) (*core.Order, *core.Authorization) {
-		az := &core.Authorization{AccountID: acct.ID, Identifier: acme.Identifier{Type: acme.IdentifierDNS, Value: name},
-			Status: azStatus, Expires: now.Add(time.Hour),
-			Challenges: []*core.Challenge{{Type: acme.ChallengeHTTP01, Status: acme.StatusPending, Token: "tok-" + name}}}
-		o := &core.Order{AccountID: acct.ID, Status: acme.StatusPending, Expires: now.Add(time.Hour),
-			Identifiers: []acme.Identifier{az.Identifier}, CreatedAt: now}
-		if err := store.NewOrder(ctx, o, []*core.Authorization{az}); err != nil {
-			t.Fatal(err)
-		}
-		return o, az
-	}
+	env := newStoreEnv(t, now)
+	store := env.store
 	processing := func(o *core.Order) {
 		if err := store.SetOrderStatus(ctx, o.ID, acme.StatusPending, acme.StatusProcessing, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, abandonedAuthz := newOrder("validating.test", acme.StatusPending)
+	_, abandonedAuthz := env.newOrder(t, now, "validating.test", acme.StatusPending)
 	if err := store.StartChallenge(ctx, abandonedAuthz.Challenges[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	abandoned, _ := newOrder("abandoned.test", acme.StatusValid)
+	abandoned, _ := env.newOrder(t, now, "abandoned.test", acme.StatusValid)
 	processing(abandoned)
-	finishes, _ := newOrder("finishes.test", acme.StatusValid)
+	finishes, _ := env.newOrder(t, now, "finishes.test", acme.StatusValid)
 	processing(finishes)
-	late, _ := newOrder("late.test", acme.StatusValid)
+	late, _ := env.newOrder(t, now, "late.test", acme.StatusValid)
 
-	pol, _ := policy.New(policy.Config{Mode: policy.ModeDev})
-	authority, err := ca.Load(ctx, ca.Config{DataDir: dir, KeyTypes: []string{ca.KeyECDSA}}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec := &recordingVA{}
-	r, err := ra.New(ra.Config{OrderLifetime: time.Hour, PendingAuthzLifetime: time.Hour, ValidAuthzLifetime: time.Hour},
-		ra.Deps{Store: store, VA: rec, CA: authority, Policy: pol})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := env.newRA(t, rec, 0)
 
 	const period = 800 * time.Millisecond
 	jctx, cancel := context.WithCancel(ctx)

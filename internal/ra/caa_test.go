@@ -1,9 +1,7 @@
 package ra
 
 import (
-	"errors"
 	"log/slog"
-	"strings"
 	"testing"
 	"time"
 
@@ -11,6 +9,7 @@ import (
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/core/coretest"
 	"github.com/quarry-ca/quarry/internal/testdns"
 	"github.com/quarry-ca/quarry/internal/va"
 )
@@ -72,11 +71,7 @@ func TestRecheckCAA(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := testdns.Start(t.Context(), testdns.Config{})
-			if err != nil {
-				t.Fatalf("starting test DNS: %v", err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
+			s := testdns.StartTest(t, testdns.Config{})
 			for name, rr := range tc.records {
 				s.SetCAA(name, rr)
 			}
@@ -99,18 +94,12 @@ func TestRecheckCAA(t *testing.T) {
 
 func checkCAAErr(t *testing.T, err error, wantKind core.Kind, wantDetail string, wantSubs int) {
 	t.Helper()
-	if wantKind == "" {
-		if err != nil {
-			t.Fatalf("got error %v, want none", err)
-		}
+	ce := coretest.CheckKind(t, err, wantKind, wantDetail)
+	if ce == nil {
 		return
 	}
-	var ce *core.Error
-	if !errors.As(err, &ce) || ce.Kind != wantKind {
-		t.Fatalf("got error %v, want kind %s", err, wantKind)
-	}
-	if !strings.Contains(ce.Detail, wantDetail) || len(ce.Sub) != wantSubs {
-		t.Fatalf("got detail %q with %d subproblems, want %q with %d", ce.Detail, len(ce.Sub), wantDetail, wantSubs)
+	if len(ce.Sub) != wantSubs {
+		t.Fatalf("got %d subproblems in %v, want %d", len(ce.Sub), err, wantSubs)
 	}
 	if wantSubs == 0 && (ce.Identifier == nil || ce.Identifier.Value == "") {
 		t.Fatalf("got no identifier on %v, want one", err)

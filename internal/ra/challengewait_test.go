@@ -3,17 +3,12 @@ package ra_test
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/quarry-ca/quarry/acme"
-	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/core"
-	"github.com/quarry-ca/quarry/internal/policy"
 	"github.com/quarry-ca/quarry/internal/ra"
-	"github.com/quarry-ca/quarry/internal/storage/sqlite"
 	"github.com/quarry-ca/quarry/internal/va"
 )
 
@@ -86,34 +81,10 @@ func TestRespondChallengeWaitsForOutcome(t *testing.T) {
 func newChallengeRA(t *testing.T, v ra.Validator, wait time.Duration) (*ra.RA, *core.Account, *core.Authorization) {
 	t.Helper()
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "q.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	now := time.Now()
-	acct := &core.Account{Key: []byte(`{}`), KeyID: "thumb", Status: acme.StatusValid, CreatedAt: now}
-	if err := store.NewAccount(ctx, acct); err != nil {
-		t.Fatal(err)
-	}
-	az := &core.Authorization{AccountID: acct.ID, Identifier: acme.Identifier{Type: acme.IdentifierDNS, Value: "a.test"},
-		Status: acme.StatusPending, Expires: now.Add(time.Hour),
-		Challenges: []*core.Challenge{{Type: acme.ChallengeHTTP01, Status: acme.StatusPending, Token: "tok"}}}
-	o := &core.Order{AccountID: acct.ID, Status: acme.StatusPending, Expires: now.Add(time.Hour),
-		Identifiers: []acme.Identifier{az.Identifier}, CreatedAt: now}
-	if err := store.NewOrder(ctx, o, []*core.Authorization{az}); err != nil {
-		t.Fatal(err)
-	}
-	pol, _ := policy.New(policy.Config{Mode: policy.ModeDev})
-	authority, err := ca.Load(ctx, ca.Config{DataDir: dir, KeyTypes: []string{ca.KeyECDSA}}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := ra.New(ra.Config{OrderLifetime: time.Hour, PendingAuthzLifetime: time.Hour, ValidAuthzLifetime: time.Hour, ChallengeWait: wait},
-		ra.Deps{Store: store, VA: v, CA: authority, Policy: pol})
-	if err != nil {
-		t.Fatal(err)
-	}
+	env := newStoreEnv(t, now)
+	_, az := env.newOrder(t, now, "a.test", acme.StatusPending)
+	r := env.newRA(t, v, wait)
 	// The RA's background validations must end before the store closes.
 	t.Cleanup(func() {
 		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
@@ -121,7 +92,6 @@ func newChallengeRA(t *testing.T, v ra.Validator, wait time.Duration) (*ra.RA, *
 		if err := r.Drain(dctx); err != nil {
 			t.Errorf("draining: %v", err)
 		}
-		store.Close()
 	})
-	return r, acct, az
+	return r, env.acct, az
 }

@@ -3,18 +3,14 @@ package ra_test
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/quarry-ca/quarry/acme"
-	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/core"
 	"github.com/quarry-ca/quarry/internal/policy"
 	"github.com/quarry-ca/quarry/internal/ra"
-	"github.com/quarry-ca/quarry/internal/storage/sqlite"
 )
 
 // TestProfileOrderRules checks, on a clock the test moves, that each
@@ -22,27 +18,15 @@ import (
 // gives orders its own lifetime.
 func TestProfileOrderRules(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "q.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
 	var mu sync.Mutex
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	advance := func(d time.Duration) { mu.Lock(); now = now.Add(d); mu.Unlock() }
-	acct := &core.Account{Key: []byte(`{}`), KeyID: "thumb", Status: acme.StatusValid, CreatedAt: now}
-	if err := store.NewAccount(ctx, acct); err != nil {
-		t.Fatal(err)
-	}
+	env := newStoreEnv(t, now)
+	store, acct := env.store, env.acct
 	pol, _ := policy.New(policy.Config{Mode: policy.ModeDev, AllowIP: true})
-	authority, err := ca.Load(ctx, ca.Config{DataDir: dir, KeyTypes: []string{ca.KeyECDSA}}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
 	r, err := ra.New(ra.Config{OrderLifetime: 7 * 24 * time.Hour, PendingAuthzLifetime: 7 * 24 * time.Hour,
-		ValidAuthzLifetime: 30 * 24 * time.Hour}, ra.Deps{Store: store, VA: &recordingVA{}, CA: authority, Policy: pol, Clock: clock})
+		ValidAuthzLifetime: 30 * 24 * time.Hour}, ra.Deps{Store: store, VA: &recordingVA{}, CA: env.ca, Policy: pol, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +49,7 @@ func TestProfileOrderRules(t *testing.T) {
 	validID := authzs[0].ID
 	// Drain closed r to background work; a fresh RA on the same store goes on.
 	r, _ = ra.New(ra.Config{OrderLifetime: 7 * 24 * time.Hour, PendingAuthzLifetime: 7 * 24 * time.Hour,
-		ValidAuthzLifetime: 30 * 24 * time.Hour}, ra.Deps{Store: store, VA: &recordingVA{}, CA: authority, Policy: pol, Clock: clock})
+		ValidAuthzLifetime: 30 * 24 * time.Hour}, ra.Deps{Store: store, VA: &recordingVA{}, CA: env.ca, Policy: pol, Clock: clock})
 
 	tests := []struct {
 		after     time.Duration // since validation

@@ -2,18 +2,12 @@ package ra_test
 
 import (
 	"context"
-	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/quarry-ca/quarry/acme"
-	"github.com/quarry-ca/quarry/internal/ca"
 	"github.com/quarry-ca/quarry/internal/core"
-	"github.com/quarry-ca/quarry/internal/policy"
-	"github.com/quarry-ca/quarry/internal/ra"
-	"github.com/quarry-ca/quarry/internal/storage/sqlite"
 	"github.com/quarry-ca/quarry/internal/va"
 )
 
@@ -34,49 +28,21 @@ func (v *recordingVA) CheckCAA(context.Context, va.CAARequest) error { return ni
 
 func TestResumeInterruptedWork(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	store, err := sqlite.Open(ctx, filepath.Join(dir, "q.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
 	now := time.Now()
-	acct := &core.Account{Key: []byte(`{}`), KeyID: "thumb", Status: acme.StatusValid, CreatedAt: now}
-	if err := store.NewAccount(ctx, acct); err != nil {
-		t.Fatal(err)
-	}
-	newOrder := func(name string, status acme.Status) (*core.Order, *core.Authorization) {
-		az := &core.Authorization{AccountID: acct.ID, Identifier: acme.Identifier{Type: acme.IdentifierDNS, Value: name},
-			Status: status, Expires: now.Add(time.Hour),
-			Challenges: []*core.Challenge{{Type: acme.ChallengeHTTP01, Status: acme.StatusPending, Token: "tok-" + name}}}
-		o := &core.Order{AccountID: acct.ID, Status: acme.StatusPending, Expires: now.Add(time.Hour),
-			Identifiers: []acme.Identifier{az.Identifier}, CreatedAt: now}
-		if err := store.NewOrder(ctx, o, []*core.Authorization{az}); err != nil {
-			t.Fatal(err)
-		}
-		return o, az
-	}
-	_, validating := newOrder("validating.test", acme.StatusPending)
+	env := newStoreEnv(t, now)
+	store := env.store
+	_, validating := env.newOrder(t, now, "validating.test", acme.StatusPending)
 	if err := store.StartChallenge(ctx, validating.Challenges[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	signing, _ := newOrder("signing.test", acme.StatusValid)
+	signing, _ := env.newOrder(t, now, "signing.test", acme.StatusValid)
 	if err := store.SetOrderStatus(ctx, signing.ID, acme.StatusPending, acme.StatusProcessing, nil); err != nil {
 		t.Fatal(err)
 	}
-	idle, _ := newOrder("idle.test", acme.StatusPending)
+	idle, _ := env.newOrder(t, now, "idle.test", acme.StatusPending)
 
-	pol, _ := policy.New(policy.Config{Mode: policy.ModeDev})
-	authority, err := ca.Load(ctx, ca.Config{DataDir: dir, KeyTypes: []string{ca.KeyECDSA}}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
 	rec := &recordingVA{}
-	r, err := ra.New(ra.Config{OrderLifetime: time.Hour, PendingAuthzLifetime: time.Hour, ValidAuthzLifetime: time.Hour},
-		ra.Deps{Store: store, VA: rec, CA: authority, Policy: pol})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := env.newRA(t, rec, 0)
 	validations, orders, err := r.Resume(ctx)
 	if err != nil || validations != 1 || orders != 1 {
 		t.Fatalf("got %d validations, %d orders, %v; want 1, 1, nil", validations, orders, err)

@@ -16,7 +16,6 @@ import (
 	"github.com/quarry-ca/quarry/internal/server"
 	"github.com/quarry-ca/quarry/internal/testdns"
 	"github.com/quarry-ca/quarry/internal/va"
-	"github.com/quarry-ca/quarry/internal/varemote"
 	"github.com/quarry-ca/quarry/internal/varemote/varemotetest"
 )
 
@@ -131,37 +130,11 @@ func TestPerspectivesMisconfigured(t *testing.T) {
 
 func startTestDNS(t *testing.T) *testdns.Server {
 	t.Helper()
-	s, err := testdns.Start(t.Context(), testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
-	if err != nil {
-		t.Fatalf("starting DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return testdns.StartTest(t, testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
 }
 
 // startRemote serves one remote perspective resolving through dnsAddr.
 func startRemote(t *testing.T, pki varemotetest.PKI, name, dnsAddr string) string {
 	t.Helper()
-	tlsCfg, err := varemote.ServerTLS(pki.ServerCert, pki.ServerKey, pki.CA)
-	if err != nil {
-		t.Fatalf("ServerTLS: %v", err)
-	}
-	s, err := varemote.NewServer(varemote.ServerConfig{
-		Perspective: name, TLS: tlsCfg,
-		VA: va.Config{DNSResolver: dnsAddr, AllowPrivate: true, Timeout: 5 * time.Second},
-	}, nil)
-	if err != nil {
-		t.Fatalf("NewServer: %v", err)
-	}
-	ln := listen(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("perspective %s stopped with %v", name, err)
-		}
-	})
-	return "https://" + ln.Addr().String()
+	return varemotetest.StartPerspective(t, pki, name, va.Config{DNSResolver: dnsAddr, AllowPrivate: true, Timeout: 5 * time.Second})
 }

@@ -21,12 +21,7 @@ func caa(flag uint8, tag, value string) *dns.CAA {
 
 func startCAADNS(t *testing.T) *testdns.Server {
 	t.Helper()
-	s, err := testdns.Start(t.Context(), testdns.Config{})
-	if err != nil {
-		t.Fatalf("starting test DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return testdns.StartTest(t, testdns.Config{})
 }
 
 func TestCheckCAA(t *testing.T) {

@@ -55,11 +55,7 @@ func TestDNS01(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := testdns.Start(t.Context(), testdns.Config{})
-			if err != nil {
-				t.Fatalf("starting test DNS: %v", err)
-			}
-			t.Cleanup(func() { _ = s.Close() })
+			s := testdns.StartTest(t, testdns.Config{})
 			tc.setup(s)
 			v := newTestVA(t, Config{DNSResolver: s.Addr(), Timeout: 500 * time.Millisecond})
 			records, err := v.Validate(t.Context(), Request{
@@ -110,11 +106,7 @@ func TestChase(t *testing.T) {
 }
 
 func TestDNSResolverFallsBackToTCP(t *testing.T) {
-	s, err := testdns.Start(t.Context(), testdns.Config{})
-	if err != nil {
-		t.Fatalf("starting test DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
+	s := testdns.StartTest(t, testdns.Config{})
 	const n = 100
 	for i := range n {
 		s.AddTXT("big.example.test", fmt.Sprintf("filler-%03d-%s", i, strings.Repeat("f", 60)))

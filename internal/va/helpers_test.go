@@ -1,16 +1,15 @@
 package va
 
 import (
-	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/core/coretest"
 	"github.com/quarry-ca/quarry/internal/testdns"
 )
 
@@ -22,12 +21,7 @@ const (
 // startDNS runs a test DNS server answering every unset name with 127.0.0.1.
 func startDNS(t *testing.T) *testdns.Server {
 	t.Helper()
-	s, err := testdns.Start(t.Context(), testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
-	if err != nil {
-		t.Fatalf("starting test DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return testdns.StartTest(t, testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
 }
 
 func newTestVA(t *testing.T, cfg Config) *VA {
@@ -75,28 +69,6 @@ func ipID(ip string) acme.Identifier {
 	return acme.Identifier{Type: acme.IdentifierIP, Value: ip}
 }
 
-// checkErr fails t unless err is nil when wantKind is empty, or a
-// *core.Error of wantKind whose detail contains wantDetail.
-func checkErr(t *testing.T, err error, wantKind core.Kind, wantDetail string) {
-	t.Helper()
-	if wantKind == "" {
-		if err != nil {
-			t.Fatalf("got error %v, want success", err)
-		}
-		return
-	}
-	var ce *core.Error
-	if !errors.As(err, &ce) {
-		t.Fatalf("got error %v (%T), want *core.Error of kind %s", err, err, wantKind)
-	}
-	if !errors.Is(err, wantKind) {
-		t.Fatalf("got kind %s (%q), want %s", ce.Kind, ce.Detail, wantKind)
-	}
-	if !strings.Contains(ce.Detail, wantDetail) {
-		t.Fatalf("got detail %q, want it to contain %q", ce.Detail, wantDetail)
-	}
-}
-
 // slowHandler answers after delay, or when the client goes away.
 func slowHandler(delay time.Duration) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
@@ -106,4 +78,11 @@ func slowHandler(delay time.Duration) http.HandlerFunc {
 		}
 		_, _ = w.Write([]byte(testKeyAuth))
 	}
+}
+
+// checkErr fails t unless err is nil when wantKind is empty, or a
+// *core.Error of wantKind whose detail contains wantDetail.
+func checkErr(t *testing.T, err error, wantKind core.Kind, wantDetail string) {
+	t.Helper()
+	coretest.CheckKind(t, err, wantKind, wantDetail)
 }

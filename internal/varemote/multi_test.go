@@ -9,6 +9,7 @@ import (
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/core/coretest"
 	"github.com/quarry-ca/quarry/internal/va"
 )
 
@@ -92,7 +93,7 @@ func TestMultiValidate(t *testing.T) {
 				t.Fatalf("NewMulti: %v", err)
 			}
 			records, err := m.Validate(context.Background(), dnsRequest)
-			checkKind(t, err, tt.wantKind, tt.wantDetail)
+			coretest.CheckKind(t, err, tt.wantKind, tt.wantDetail)
 			if len(records) != 1 || records[0].Hostname != "primary" {
 				t.Errorf("records: got %+v, want the primary's only", records)
 			}
@@ -120,7 +121,7 @@ func TestMultiCAA(t *testing.T) {
 				t.Fatalf("NewMulti: %v", err)
 			}
 			err = m.CheckCAA(context.Background(), va.CAARequest{Identifier: dnsRequest.Identifier})
-			checkKind(t, err, tt.wantKind, tt.wantDetail)
+			coretest.CheckKind(t, err, tt.wantKind, tt.wantDetail)
 		})
 	}
 }
@@ -146,7 +147,7 @@ func TestMultiTimeout(t *testing.T) {
 			}
 			start := time.Now()
 			_, err = m.Validate(context.Background(), dnsRequest)
-			checkKind(t, err, tt.wantKind, "")
+			coretest.CheckKind(t, err, tt.wantKind, "")
 			if took := time.Since(start); took > tt.maxTime {
 				t.Errorf("took %s, want at most %s", took, tt.maxTime)
 			}
@@ -186,26 +187,7 @@ func TestMultiRegions(t *testing.T) {
 				t.Fatalf("NewMulti: %v", err)
 			}
 			_, err = m.Validate(context.Background(), dnsRequest)
-			checkKind(t, err, tt.wantKind, tt.wantDetail)
+			coretest.CheckKind(t, err, tt.wantKind, tt.wantDetail)
 		})
-	}
-}
-
-// checkKind fails t unless err is nil when wantKind is empty, or of
-// wantKind with a detail containing wantDetail.
-func checkKind(t *testing.T, err error, wantKind core.Kind, wantDetail string) {
-	t.Helper()
-	if wantKind == "" {
-		if err != nil {
-			t.Fatalf("got error %v, want success", err)
-		}
-		return
-	}
-	ce := core.AsError(err)
-	if err == nil || ce.Kind != wantKind {
-		t.Fatalf("got error %v, want kind %s", err, wantKind)
-	}
-	if !strings.Contains(ce.Detail, wantDetail) {
-		t.Fatalf("got detail %q, want it to contain %q", ce.Detail, wantDetail)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
-	"errors"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/quarry-ca/quarry/acme"
 	"github.com/quarry-ca/quarry/internal/core"
+	"github.com/quarry-ca/quarry/internal/core/coretest"
 	"github.com/quarry-ca/quarry/internal/testdns"
 	"github.com/quarry-ca/quarry/internal/va"
 	"github.com/quarry-ca/quarry/internal/varemote"
@@ -34,43 +34,14 @@ const (
 
 func startDNS(t *testing.T) *testdns.Server {
 	t.Helper()
-	s, err := testdns.Start(t.Context(), testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
-	if err != nil {
-		t.Fatalf("starting test DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	return s
+	return testdns.StartTest(t, testdns.Config{DefaultA: []net.IP{net.IPv4(127, 0, 0, 1)}})
 }
 
 // startPerspective serves a remote perspective resolving through dnsAddr
 // and validating http-01 on httpPort (0: 80), and returns its URL.
 func startPerspective(t *testing.T, pki varemotetest.PKI, name, dnsAddr string, httpPort int) string {
 	t.Helper()
-	tlsCfg, err := varemote.ServerTLS(pki.ServerCert, pki.ServerKey, pki.CA)
-	if err != nil {
-		t.Fatalf("ServerTLS: %v", err)
-	}
-	s, err := varemote.NewServer(varemote.ServerConfig{
-		Perspective: name, TLS: tlsCfg,
-		VA: va.Config{DNSResolver: dnsAddr, HTTPPort: httpPort, AllowPrivate: true, Timeout: 3 * time.Second},
-	}, nil)
-	if err != nil {
-		t.Fatalf("NewServer: %v", err)
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("listen: %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("perspective %s stopped with %v", name, err)
-		}
-	})
-	return "https://" + ln.Addr().String()
+	return varemotetest.StartPerspective(t, pki, name, va.Config{DNSResolver: dnsAddr, HTTPPort: httpPort, AllowPrivate: true, Timeout: 3 * time.Second})
 }
 
 // TestCorroboration runs a primary and three in-process perspectives, each
@@ -165,7 +136,7 @@ func TestCorroboration(t *testing.T) {
 			if err == nil {
 				err = m.CheckCAA(ctx, va.CAARequest{Identifier: id, Method: challenge})
 			}
-			checkKind(t, err, tt.wantKind, tt.wantDetail)
+			coretest.CheckKind(t, err, tt.wantKind, tt.wantDetail)
 			if len(records) == 0 || records[0].Hostname != name {
 				t.Errorf("records: got %+v, want the primary's one record for %s", records, name)
 			}
@@ -408,22 +379,5 @@ func TestInFlightLimit(t *testing.T) {
 	release <- struct{}{}
 	if err := <-first; err != nil {
 		t.Fatalf("first check: got %v, want success", err)
-	}
-}
-
-func checkKind(t *testing.T, err error, wantKind core.Kind, wantDetail string) {
-	t.Helper()
-	if wantKind == "" {
-		if err != nil {
-			t.Fatalf("got error %v, want success", err)
-		}
-		return
-	}
-	var ce *core.Error
-	if !errors.As(err, &ce) || ce.Kind != wantKind {
-		t.Fatalf("got error %v, want kind %s", err, wantKind)
-	}
-	if !strings.Contains(ce.Detail, wantDetail) {
-		t.Fatalf("got detail %q, want it to contain %q", ce.Detail, wantDetail)
 	}
 }

@@ -2,63 +2,28 @@ package wfe_test
 
 import (
 	"bytes"
-	"context"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	xocsp "golang.org/x/crypto/ocsp"
 
-	"github.com/quarry-ca/quarry/internal/ca"
-	"github.com/quarry-ca/quarry/internal/core"
 	"github.com/quarry-ca/quarry/internal/ocsp"
+	"github.com/quarry-ca/quarry/internal/ocsp/ocsptest"
 	"github.com/quarry-ca/quarry/internal/wfe"
 )
 
-type certTable struct {
-	mu    sync.Mutex
-	certs map[string]*core.Certificate
-	err   error
-}
-
-func (s *certTable) GetCertificate(_ context.Context, serial string) (*core.Certificate, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.err != nil {
-		return nil, s.err
-	}
-	if c, ok := s.certs[serial]; ok {
-		cp := *c
-		return &cp, nil
-	}
-	return nil, core.Errorf(core.ErrNotFound, "no certificate")
-}
-
-func ocspCA(t *testing.T) *ca.CA {
-	t.Helper()
-	c, err := ca.Load(t.Context(), ca.Config{DataDir: t.TempDir(), KeyTypes: []string{ca.KeyECDSA}, OCSP: ca.OCSPConfig{Enabled: true}}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatalf("ca.Load: %v", err)
-	}
-	return c
-}
-
 type ocspEnv struct {
 	srv             *httptest.Server
-	store           *certTable
+	store           *ocsptest.Store
 	issuer          *x509.Certificate
 	good, revoked   *x509.Certificate
 	revokedAt, now  time.Time
@@ -68,28 +33,16 @@ type ocspEnv struct {
 
 func newOCSPEnv(t *testing.T) *ocspEnv {
 	t.Helper()
-	c := ocspCA(t)
+	c := ocsptest.NewCA(t, false)
 	// On a minute boundary, where the responder puts thisUpdate.
-	e := &ocspEnv{store: &certTable{certs: map[string]*core.Certificate{}}, now: time.Now().UTC().Truncate(time.Minute)}
+	e := &ocspEnv{store: ocsptest.NewStore(), now: time.Now().UTC().Truncate(time.Minute)}
 	e.revokedAt = e.now.Add(-time.Hour)
 	e.issuer, _ = c.IssuerCertificate(c.IssuerIDs()[0])
-	for i := range 2 {
-		key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		iss, err := c.Issue(t.Context(), ca.IssueRequest{PublicKey: key.Public(), DNSNames: []string{"ocsp.example.com"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		leaf, _ := x509.ParseCertificate(iss.DER)
-		row := &core.Certificate{Serial: iss.Serial, IssuerID: iss.IssuerID, DER: iss.DER, Shard: iss.Shard}
-		if i == 0 {
-			e.good = leaf
-		} else {
-			e.revoked = leaf
-			row.Revoked, row.RevokedAt, row.RevocationReason = true, e.revokedAt, xocsp.KeyCompromise
-		}
-		e.store.certs[iss.Serial] = row
-	}
-	other := ocspCA(t)
+	_, e.good = ocsptest.Issue(t, c, e.store)
+	revoked, leaf := ocsptest.Issue(t, c, e.store)
+	e.revoked = leaf
+	e.store.Revoke(revoked.Serial, xocsp.KeyCompromise, e.revokedAt)
+	other := ocsptest.NewCA(t, false)
 	e.otherIssuer, _ = other.IssuerCertificate(other.IssuerIDs()[0])
 	resp, err := ocsp.New(ocsp.Config{}, ocsp.Deps{Store: e.store, Signer: c, Clock: func() time.Time { return e.now }})
 	if err != nil {
@@ -97,18 +50,9 @@ func newOCSPEnv(t *testing.T) *ocspEnv {
 	}
 	e.srv = httptest.NewServer(wfe.OCSPHandler(resp, wfe.OCSPConfig{MaxAge: time.Hour, Clock: func() time.Time { return e.now }}))
 	t.Cleanup(e.srv.Close)
-	e.goodReq = ocspReq(t, e.good, e.issuer, crypto.SHA1)
-	e.badReq = ocspReq(t, e.revoked, e.issuer, crypto.SHA256)
+	e.goodReq = ocsptest.Request(t, e.good, e.issuer, crypto.SHA1)
+	e.badReq = ocsptest.Request(t, e.revoked, e.issuer, crypto.SHA256)
 	return e
-}
-
-func ocspReq(t *testing.T, leaf, issuer *x509.Certificate, h crypto.Hash) []byte {
-	t.Helper()
-	der, err := xocsp.CreateRequest(leaf, issuer, &xocsp.RequestOptions{Hash: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
 }
 
 func (e *ocspEnv) do(t *testing.T, method, path, ctype string, body []byte, header http.Header) (*http.Response, []byte) {
@@ -255,8 +199,8 @@ func TestOCSPHandlerErrors(t *testing.T) {
 		{"POST garbage", "POST", "/ocsp", ct, []byte{0x30, 0x03, 0x02, 0x01}, 200, xocsp.MalformedRequestErrorResponse},
 		{"POST oversized", "POST", "/ocsp", ct, bytes.Repeat([]byte{0x30}, 10000), 200, xocsp.MalformedRequestErrorResponse},
 		{"POST to a GET path", "POST", getPath(e.goodReq), ct, e.goodReq, 200, xocsp.MalformedRequestErrorResponse},
-		{"GET another CA's issuer", "GET", getPath(ocspReq(t, e.good, e.otherIssuer, crypto.SHA1)), "", nil, 200, xocsp.UnauthorizedErrorResponse},
-		{"POST another CA's issuer", "POST", "/ocsp", ct, ocspReq(t, e.good, e.otherIssuer, crypto.SHA256), 200, xocsp.UnauthorizedErrorResponse},
+		{"GET another CA's issuer", "GET", getPath(ocsptest.Request(t, e.good, e.otherIssuer, crypto.SHA1)), "", nil, 200, xocsp.UnauthorizedErrorResponse},
+		{"POST another CA's issuer", "POST", "/ocsp", ct, ocsptest.Request(t, e.good, e.otherIssuer, crypto.SHA256), 200, xocsp.UnauthorizedErrorResponse},
 		{"PUT", "PUT", "/ocsp", ct, e.goodReq, 405, nil},
 	}
 	for _, tt := range tests {
@@ -281,9 +225,7 @@ func TestOCSPHandlerErrors(t *testing.T) {
 
 func TestOCSPHandlerInternalError(t *testing.T) {
 	e := newOCSPEnv(t)
-	e.store.mu.Lock()
-	e.store.err = errors.New("database gone")
-	e.store.mu.Unlock()
+	e.store.SetErr(errors.New("database gone"))
 	resp, body := e.do(t, "GET", getPath(e.goodReq), "", nil, nil)
 	if resp.StatusCode != 500 || !bytes.Equal(body, xocsp.InternalErrorErrorResponse) || strings.Contains(string(body), "database") {
 		t.Errorf("got %d %x, want 500 with the internalError OCSP status and no detail", resp.StatusCode, body)

@@ -75,10 +75,15 @@ func httpsGet(ctx context.Context, url, rootsFile string) ([]byte, error) {
 	if !pool.AppendCertsFromPEM(pem) {
 		return nil, fmt.Errorf("no certificates in %s", rootsFile)
 	}
-	client := &http.Client{
+	return get(ctx, &http.Client{
 		Timeout:   5 * time.Second,
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
-	}
+	}, url)
+}
+
+// get fetches url with client and wants 200; it reads at most 10 MiB, more
+// than any directory, root or CRL a suite fetches.
+func get(ctx context.Context, client *http.Client, url string) ([]byte, error) {
 	defer client.CloseIdleConnections()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
@@ -89,7 +94,7 @@ func httpsGet(ctx context.Context, url, rootsFile string) ([]byte, error) {
 		return nil, fmt.Errorf("fetching %s: %w", url, err)
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 10<<20))
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", url, err)
 	}

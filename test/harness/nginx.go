@@ -2,8 +2,10 @@ package harness
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -131,4 +133,42 @@ func parseStapled(out string) (status string, stapled bool) {
 		return m[1], true
 	}
 	return "", true
+}
+
+// NginxBin finds nginx (Debian keeps it in /usr/sbin, often off a user's
+// PATH). Without it the test fails when strict (CI, where scripts/deps.sh
+// installed it), else it skips.
+func NginxBin(t testing.TB, strict bool) string {
+	t.Helper()
+	if p, err := exec.LookPath("nginx"); err == nil {
+		return p
+	}
+	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
+		return "/usr/sbin/nginx"
+	}
+	if strict {
+		t.Fatal("nginx is missing; scripts/deps.sh installs it")
+	}
+	t.Skip("skipping: nginx is missing (run scripts/deps.sh as root to install it)")
+	return ""
+}
+
+// NginxMainConf is an nginx main configuration that keeps its pid file,
+// error log and temp paths (under dir/tmp, which the caller makes) in dir,
+// so that nginx runs without root and leaves nothing behind; its http
+// block includes include.
+func NginxMainConf(dir, include string) string {
+	return fmt.Sprintf(`pid %[1]s/nginx.pid;
+error_log %[1]s/error.log notice;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path %[1]s/tmp/body;
+	proxy_temp_path %[1]s/tmp/proxy;
+	fastcgi_temp_path %[1]s/tmp/fastcgi;
+	uwsgi_temp_path %[1]s/tmp/uwsgi;
+	scgi_temp_path %[1]s/tmp/scgi;
+	include %[2]s;
+}
+`, dir, include)
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -96,25 +95,7 @@ func VerifyWithCRLs(ctx context.Context, t testing.TB, rootsFile, chainFile, cer
 
 // httpGet fetches url over plain HTTP and wants 200.
 func httpGet(ctx context.Context, url string) ([]byte, error) {
-	client := &http.Client{Timeout: 5 * time.Second}
-	defer client.CloseIdleConnections()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return nil, fmt.Errorf("building request: %w", err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("fetching %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 10<<20))
-	if err != nil {
-		return nil, fmt.Errorf("reading %s: %w", url, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("fetching %s: status %s", url, resp.Status)
-	}
-	return body, nil
+	return get(ctx, &http.Client{Timeout: 5 * time.Second}, url)
 }
 
 // mustLoopbackURL refuses a URL taken from a certificate unless it points

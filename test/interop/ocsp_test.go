@@ -87,11 +87,7 @@ func startRevocationCA(ctx context.Context, t *testing.T, bin string, delegated 
 	if err := os.WriteFile(cfgFile, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	dns, err := testdns.Start(ctx, testdns.Config{DefaultA: []net.IP{net.ParseIP("127.0.0.1")}})
-	if err != nil {
-		t.Fatalf("starting test DNS: %v", err)
-	}
-	t.Cleanup(func() { _ = dns.Close() })
+	dns := testdns.StartTest(t, testdns.Config{DefaultA: []net.IP{net.ParseIP("127.0.0.1")}})
 	// The test must know the plain-HTTP address to check the URLs in the
 	// certificates; the last --http-listen wins over the harness's own.
 	httpListen := net.JoinHostPort("127.0.0.1", strconv.Itoa(harness.FreePort(t)))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"net"
 	"net/http"
 	"os"
@@ -14,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quarry-ca/quarry/test/harness"
 )
 
 // suite is the mason binary pointed at one Pebble with one config dir.
@@ -31,7 +32,7 @@ func (s *suite) run(args ...string) (int, string, string) {
 	if args[0] == "account" {
 		cmd = 2 // flags follow the subcommand
 	}
-	full := append(append(slices.Clone(args[:cmd]), "--config-dir", s.config, "--server", s.p.dirURL, "--ca-bundle", s.p.roots), args[cmd:]...)
+	full := append(append(slices.Clone(args[:cmd]), "--config-dir", s.config, "--server", s.p.DirectoryURL, "--ca-bundle", s.p.TLSRootFile), args[cmd:]...)
 	return masonRun(s.ctx, s.t, s.bin, full...)
 }
 
@@ -49,22 +50,7 @@ func (s *suite) mustRun(args ...string) string {
 // to one of Pebble's roots for every name.
 func (s *suite) leaf(name string, names ...string) *x509.Certificate {
 	s.t.Helper()
-	full, err := os.ReadFile(filepath.Join(s.config, "live", name, "fullchain.pem"))
-	if err != nil {
-		s.t.Fatalf("reading fullchain of %s: %v", name, err)
-	}
-	var certs []*x509.Certificate
-	for rest := full; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		certs = append(certs, c)
-	}
+	certs := harness.ReadCerts(s.t, filepath.Join(s.config, "live", name, "fullchain.pem"))
 	if len(certs) < 2 {
 		s.t.Fatalf("got %d certificates in %s's fullchain, want leaf and issuer", len(certs), name)
 	}
@@ -72,7 +58,7 @@ func (s *suite) leaf(name string, names ...string) *x509.Certificate {
 	for _, c := range certs[1:] {
 		inter.AddCert(c)
 	}
-	roots := s.p.issuanceRoots(s.ctx, s.t)
+	roots := s.p.IssuanceRoots(s.ctx, s.t)
 	for _, n := range names {
 		if _, err := certs[0].Verify(x509.VerifyOptions{Roots: roots, Intermediates: inter, DNSName: n}); err != nil {
 			s.t.Errorf("got %v verifying %s for %s, want a chain to Pebble's root", err, name, n)
@@ -87,20 +73,8 @@ func (s *suite) leaf(name string, names ...string) *x509.Certificate {
 // chainTop returns the last certificate of live/<name>/fullchain.pem.
 func (s *suite) chainTop(name string) *x509.Certificate {
 	s.t.Helper()
-	full, _ := os.ReadFile(filepath.Join(s.config, "live", name, "fullchain.pem"))
-	var top *x509.Certificate
-	for rest := full; ; {
-		var b *pem.Block
-		if b, rest = pem.Decode(rest); b == nil {
-			break
-		}
-		c, err := x509.ParseCertificate(b.Bytes)
-		if err != nil {
-			s.t.Fatal(err)
-		}
-		top = c
-	}
-	return top
+	certs := harness.ReadCerts(s.t, filepath.Join(s.config, "live", name, "fullchain.pem"))
+	return certs[len(certs)-1]
 }
 
 // serveWebroot serves root with a plain file server where Pebble fetches
@@ -190,7 +164,7 @@ func TestPebble(t *testing.T) {
 		}
 	}
 
-	alt := p.root(ctx, t, 1)
+	alt := p.Root(ctx, t, 1)
 	s.mustRun("certonly", "-d", "chain.mason.test", "--standalone", "--http-port", httpPort, "--preferred-chain", alt.Subject.CommonName)
 	s.leaf("chain.mason.test", "chain.mason.test")
 	if top := s.chainTop("chain.mason.test"); top.Issuer.CommonName != alt.Subject.CommonName {
@@ -200,7 +174,7 @@ func TestPebble(t *testing.T) {
 	before := s.leaf("web.mason.test", "web.mason.test")
 	live := filepath.Join(s.config, "live", "web.mason.test")
 	s.mustRun("revoke", "--cert-path", filepath.Join(live, "cert.pem"), "--key-path", filepath.Join(live, "privkey.pem"), "--reason", "keycompromise")
-	if got := p.certStatus(ctx, t, before); got != "Revoked" {
+	if got := p.CertStatus(ctx, t, before); got != "Revoked" {
 		t.Errorf("got pebble status %q after revoking by the certificate key, want Revoked", got)
 	}
 
@@ -210,7 +184,7 @@ func TestPebble(t *testing.T) {
 	}
 
 	s.mustRun("revoke", "--cert-name", "one.mason.test")
-	if got := p.certStatus(ctx, t, renewed); got != "Revoked" {
+	if got := p.CertStatus(ctx, t, renewed); got != "Revoked" {
 		t.Errorf("got pebble status %q after revoke, want Revoked", got)
 	}
 	code, stdout, stderr := s.run("revoke", "--cert-name", "one.mason.test")

@@ -7,53 +7,19 @@ import (
 	"crypto/rand"
 	"crypto/x509"
 	"encoding/pem"
-	"fmt"
 	"math/big"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/quarry-ca/quarry/client/install/nginx"
+	"github.com/quarry-ca/quarry/test/harness"
 )
 
-// nginxBin finds nginx, skipping without it unless CI=true.
-func nginxBin(t *testing.T) string {
-	t.Helper()
-	if p, err := exec.LookPath("nginx"); err == nil {
-		return p
-	}
-	if _, err := os.Stat("/usr/sbin/nginx"); err == nil {
-		return "/usr/sbin/nginx"
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatal("nginx is missing; scripts/deps.sh installs it")
-	}
-	t.Skip("skipping: nginx is missing (run scripts/deps.sh as root to install it)")
-	return ""
-}
-
-// mainConf is a main file whose pid, logs and temp paths stay in dir.
-func mainConf(dir, include string) string {
-	return fmt.Sprintf(`pid %[1]s/nginx.pid;
-error_log %[1]s/error.log;
-events { worker_connections 16; }
-http {
-	access_log off;
-	client_body_temp_path %[1]s/tmp/body;
-	proxy_temp_path %[1]s/tmp/proxy;
-	fastcgi_temp_path %[1]s/tmp/fastcgi;
-	uwsgi_temp_path %[1]s/tmp/uwsgi;
-	scgi_temp_path %[1]s/tmp/scgi;
-	include %[2]s;
-}
-`, dir, include)
-}
-
 func TestEditsPassNginxCheck(t *testing.T) {
-	bin := nginxBin(t)
+	bin := harness.NginxBin(t, os.Getenv("CI") == "true")
 	tests := []struct {
 		name  string
 		site  string
@@ -94,7 +60,7 @@ func TestEditsPassNginxCheck(t *testing.T) {
 			cert, key := writePair(t, dir, "new")
 			oldCert, oldKey := writePair(t, dir, "old")
 			site := strings.NewReplacer("OLDCERT", oldCert, "OLDKEY", oldKey).Replace(tt.site)
-			write(t, filepath.Join(dir, "nginx.conf"), mainConf(dir, "sites-enabled/*"))
+			write(t, filepath.Join(dir, "nginx.conf"), harness.NginxMainConf(dir, "sites-enabled/*"))
 			write(t, filepath.Join(dir, "sites-available", "site"), site)
 			if err := os.MkdirAll(filepath.Join(dir, "tmp"), 0o755); err != nil {
 				t.Fatal(err)

@@ -6,32 +6,47 @@ import (
 	"time"
 )
 
-func TestEncodeTime(t *testing.T) {
+// The encoding itself is sqlbase's and tested there; what this package
+// adds is an encoder that keeps a row's first error across its arguments.
+func TestEncoderKeepsFirstError(t *testing.T) {
+	good := time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC)
+	tooLate := time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name    string
-		in      time.Time
-		want    any
+		encode  func(e *encoder)
 		wantErr bool
 	}{
-		{"zero is NULL", time.Time{}, nil, false},
-		{"epoch", time.Unix(0, 0), int64(0), false},
-		{"nanoseconds kept", time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC), time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC).UnixNano(), false},
-		{"other zone stored as the same instant", time.Date(2030, 1, 2, 4, 4, 5, 6, time.FixedZone("CET", 3600)), time.Date(2030, 1, 2, 3, 4, 5, 6, time.UTC).UnixNano(), false},
-		{"too late", time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), nil, true},
-		{"too early", time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC), nil, true},
+		{"all good", func(e *encoder) { e.time(good); e.json([]string{"a"}); e.problem(nil) }, false},
+		{"bad time first", func(e *encoder) { e.time(tooLate); e.time(good) }, true},
+		{"bad time last", func(e *encoder) { e.time(good); e.time(tooLate) }, true},
+		{"bad JSON", func(e *encoder) { e.json(make(chan int)) }, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var e encoder
-			got := e.time(tc.in)
-			if got != tc.want || (e.err != nil) != tc.wantErr {
-				t.Fatalf("time(%s): got %v, error %v; want %v, error %v", tc.in, got, e.err, tc.want, tc.wantErr)
-			}
-			if n, ok := got.(int64); ok {
-				if back := timeFrom(sql.NullInt64{Int64: n, Valid: true}); !back.Equal(tc.in) || back.Location() != time.UTC {
-					t.Errorf("timeFrom(time(%s)): got %s, want the same instant in UTC", tc.in, back)
-				}
+			tc.encode(&e)
+			if (e.err != nil) != tc.wantErr {
+				t.Fatalf("got error %v, want error %v", e.err, tc.wantErr)
 			}
 		})
 	}
+	t.Run("the first of two errors", func(t *testing.T) {
+		var e encoder
+		e.time(tooLate)
+		first := e.err
+		e.json(make(chan int))
+		if first == nil || e.err != first {
+			t.Errorf("got error %v, want the first one, %v", e.err, first)
+		}
+	})
+	t.Run("round trip", func(t *testing.T) {
+		var e encoder
+		n, ok := e.time(good).(int64)
+		if !ok || e.err != nil {
+			t.Fatalf("time(%s): got a %T, error %v; want int64 nanoseconds", good, e.time(good), e.err)
+		}
+		if back := timeFrom(sql.NullInt64{Int64: n, Valid: true}); !back.Equal(good) {
+			t.Errorf("timeFrom(time(%s)): got %s, want the same instant", good, back)
+		}
+	})
 }

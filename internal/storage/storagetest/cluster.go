@@ -66,28 +66,38 @@ func testNonceRedeemRace(t *testing.T, a, b storage.ClusterStore) {
 	ctx := t.Context()
 	for i := range 20 {
 		id := []byte(fmt.Sprintf("race-nonce-%04d", i))
-		var wins atomic.Int32
-		var wg sync.WaitGroup
-		for j := range 8 {
-			s := a
-			if j%2 == 1 {
-				s = b
-			}
-			wg.Go(func() {
-				ok, err := s.UseNonce(ctx, id, clusterNow.Add(time.Minute))
-				if err != nil {
-					t.Errorf("UseNonce: got error %v, want none", err)
-				}
-				if ok {
-					wins.Add(1)
-				}
-			})
-		}
-		wg.Wait()
-		if got := wins.Load(); got != 1 {
-			t.Fatalf("nonce %d: got %d first uses across two handles, want exactly 1", i, got)
+		wins := race(t, a, b, 8, "UseNonce", func(s storage.ClusterStore, _ int) (bool, error) {
+			return s.UseNonce(ctx, id, clusterNow.Add(time.Minute))
+		})
+		if wins != 1 {
+			t.Fatalf("nonce %d: got %d first uses across two handles, want exactly 1", i, wins)
 		}
 	}
+}
+
+// race runs try n times at once, alternately on a and b, and counts the
+// calls that returned true.
+func race(t *testing.T, a, b storage.ClusterStore, n int, what string, try func(s storage.ClusterStore, j int) (bool, error)) int32 {
+	t.Helper()
+	var wins atomic.Int32
+	var wg sync.WaitGroup
+	for j := range n {
+		s := a
+		if j%2 == 1 {
+			s = b
+		}
+		wg.Go(func() {
+			ok, err := try(s, j)
+			if err != nil {
+				t.Errorf("%s: got error %v, want none", what, err)
+			}
+			if ok {
+				wins.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	return wins.Load()
 }
 
 func testSweepNonces(t *testing.T, a, b storage.ClusterStore) {
@@ -160,26 +170,11 @@ func testLeaseRace(t *testing.T, a, b storage.ClusterStore) {
 	ctx := t.Context()
 	for round := range 10 {
 		name := fmt.Sprintf("race-%d", round)
-		var wins atomic.Int32
-		var wg sync.WaitGroup
-		for j := range 6 {
-			s := a
-			if j%2 == 1 {
-				s = b
-			}
-			wg.Go(func() {
-				ok, err := s.AcquireLease(ctx, name, fmt.Sprintf("holder-%d", j), clusterNow, clusterNow.Add(time.Minute))
-				if err != nil {
-					t.Errorf("AcquireLease: got error %v, want none", err)
-				}
-				if ok {
-					wins.Add(1)
-				}
-			})
-		}
-		wg.Wait()
-		if got := wins.Load(); got != 1 {
-			t.Fatalf("lease %s: got %d holders, want exactly 1", name, got)
+		wins := race(t, a, b, 6, "AcquireLease", func(s storage.ClusterStore, j int) (bool, error) {
+			return s.AcquireLease(ctx, name, fmt.Sprintf("holder-%d", j), clusterNow, clusterNow.Add(time.Minute))
+		})
+		if wins != 1 {
+			t.Fatalf("lease %s: got %d holders, want exactly 1", name, wins)
 		}
 	}
 }

@@ -1,22 +1,19 @@
 // Package varemotetest makes the certificates that remote validation
 // perspectives and their primary authenticate each other with, for tests:
 // one CA, a server certificate for 127.0.0.1 and localhost, and client
-// certificates. Production code must not import it.
+// certificates; and it runs perspectives in-process. Production code must
+// not import it.
 package varemotetest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/quarry-ca/quarry/internal/testpki"
 )
 
 // PKI holds the paths of PEM files under one directory.
@@ -39,86 +36,33 @@ func NewPKI(t testing.TB) PKI {
 		ClientCert: filepath.Join(dir, "client.pem"), ClientKey: filepath.Join(dir, "client.key"),
 		OtherClientCert: filepath.Join(dir, "other.pem"), OtherClientKey: filepath.Join(dir, "other.key"),
 	}
-	caCert, caKey := newCA(t, "Test perspectives CA")
-	writeCert(t, p.CA, caCert.Raw)
-	issue(t, caCert, caKey, p.ServerCert, p.ServerKey, &x509.Certificate{
+	ca := testpki.NewCA(t, "Test perspectives CA")
+	testpki.WriteFile(t, p.CA, testpki.CertPEM(ca.Cert.Raw), 0o644)
+	issue(t, ca, p.ServerCert, p.ServerKey, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "perspective"},
 		DNSNames:    []string{"localhost"},
 		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 	})
-	issue(t, caCert, caKey, p.ClientCert, p.ClientKey, &x509.Certificate{
+	issue(t, ca, p.ClientCert, p.ClientKey, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "primary"},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
-	otherCert, otherKey := newCA(t, "Untrusted CA")
-	issue(t, otherCert, otherKey, p.OtherClientCert, p.OtherClientKey, &x509.Certificate{
+	issue(t, testpki.NewCA(t, "Untrusted CA"), p.OtherClientCert, p.OtherClientKey, &x509.Certificate{
 		Subject:     pkix.Name{CommonName: "intruder"},
 		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
 	})
 	return p
 }
 
-func newKey(t testing.TB) *ecdsa.PrivateKey {
+// issue writes a certificate from tmpl and its key, SEC 1 encoded.
+func issue(t testing.TB, ca *testpki.CA, certFile, keyFile string, tmpl *x509.Certificate) {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatalf("generating key: %v", err)
-	}
-	return k
-}
-
-func serial(t testing.TB) *big.Int {
-	t.Helper()
-	n, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		t.Fatalf("serial: %v", err)
-	}
-	return n
-}
-
-func newCA(t testing.TB, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	key := newKey(t)
-	tmpl := &x509.Certificate{
-		SerialNumber: serial(t), Subject: pkix.Name{CommonName: name},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatalf("creating CA: %v", err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatalf("parsing CA: %v", err)
-	}
-	return cert, key
-}
-
-func issue(t testing.TB, ca *x509.Certificate, caKey *ecdsa.PrivateKey, certFile, keyFile string, tmpl *x509.Certificate) {
-	t.Helper()
-	key := newKey(t)
-	tmpl.SerialNumber = serial(t)
-	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(24*time.Hour)
-	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatalf("issuing %s: %v", tmpl.Subject.CommonName, err)
-	}
-	writeCert(t, certFile, der)
+	der, key := ca.Issue(t, tmpl)
+	testpki.WriteFile(t, certFile, testpki.CertPEM(der), 0o644)
 	kder, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
 		t.Fatalf("encoding key: %v", err)
 	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		t.Fatalf("writing key: %v", err)
-	}
-}
-
-func writeCert(t testing.TB, file string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatalf("writing certificate: %v", err)
-	}
+	testpki.WriteFile(t, keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600)
 }
