@@ -62,11 +62,7 @@ func runAccount(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return o.usageErr("%v", err)
 	}
-	st, err := openStore(e, f.common)
-	if err != nil {
-		return o.fail(err)
-	}
-	unlock, err := e.lock(ctx, st)
+	st, unlock, err := openLocked(ctx, e, f.common)
 	if err != nil {
 		return o.fail(err)
 	}
@@ -174,11 +170,7 @@ func runDelete(ctx context.Context, e env, args []string) int {
 	if certName == "" {
 		return o.usageErr("name the lineage to delete with --cert-name.")
 	}
-	st, err := openStore(e, c)
-	if err != nil {
-		return o.fail(err)
-	}
-	unlock, err := e.lock(ctx, st)
+	st, unlock, err := openLocked(ctx, e, c)
 	if err != nil {
 		return o.fail(err)
 	}

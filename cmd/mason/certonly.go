@@ -205,11 +205,7 @@ func runCertonly(ctx context.Context, e env, args []string) int {
 	if name == "" {
 		name = strings.TrimPrefix(r.Domains[0], "*.")
 	}
-	st, err := openStore(e, f.common)
-	if err != nil {
-		return o.fail(err)
-	}
-	unlock, err := e.lock(ctx, st)
+	st, unlock, err := openLocked(ctx, e, f.common)
 	if err != nil {
 		return o.fail(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/x509"
 	"flag"
 	"fmt"
@@ -109,6 +110,18 @@ func configDir(e env, flagValue string) string {
 
 func openStore(e env, c common) (*store.Store, error) {
 	return store.Open(configDir(e, c.configDir))
+}
+
+// openLocked opens the config directory and takes its lock, so two mason
+// runs never change it at once; the caller defers unlock.
+func openLocked(ctx context.Context, e env, c common) (st *store.Store, unlock func() error, err error) {
+	if st, err = openStore(e, c); err != nil {
+		return nil, nil, err
+	}
+	if unlock, err = e.lock(ctx, st); err != nil {
+		return nil, nil, err
+	}
+	return st, unlock, nil
 }
 
 // loadRoots reads a --ca-bundle file; "" means the system roots.

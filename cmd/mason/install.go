@@ -83,11 +83,7 @@ func runInstall(ctx context.Context, e env, args []string) int {
 	if name == "" {
 		return o.usageErr("name the lineage to install with --cert-name; mason certificates lists them.")
 	}
-	st, err := openStore(e, c)
-	if err != nil {
-		return o.fail(err)
-	}
-	unlock, err := e.lock(ctx, st)
+	st, unlock, err := openLocked(ctx, e, c)
 	if err != nil {
 		return o.fail(err)
 	}

@@ -25,11 +25,7 @@ func runRegister(ctx context.Context, e env, args []string) int {
 	if err != nil {
 		return o.usageErr("%v", err)
 	}
-	st, err := openStore(e, c)
-	if err != nil {
-		return o.fail(err)
-	}
-	unlock, err := e.lock(ctx, st)
+	st, unlock, err := openLocked(ctx, e, c)
 	if err != nil {
 		return o.fail(err)
 	}
