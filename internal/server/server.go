@@ -107,9 +107,10 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 	if err != nil {
 		return nil, fmt.Errorf("configuring validation perspectives: %w", err)
 	}
+	profiles := Profiles(cfg)
 	pol, err := policy.New(policy.Config{
 		Mode: policy.Mode(cfg.Preset), MaxNames: cfg.Policy.MaxNames, BlockedNames: cfg.Policy.BlockedNames,
-		AllowIP: anyAllowsIP(Profiles(cfg)),
+		AllowIP: anyAllowsIP(profiles),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("loading policy: %w", err)
@@ -135,7 +136,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		TermsOfService:       cfg.ACME.TermsOfService,
 		EABRequired:          cfg.ACME.EABRequired,
 		AccountURLPrefix:     s.accountURLPrefix(),
-		Profiles:             Profiles(cfg),
+		Profiles:             profiles,
 		SkipCAA:              !cfg.CAAEnabled(),
 	}, ra.Deps{Store: s.store, VA: corroborating, CA: s.ca, Policy: pol, CRL: s.revocationListener(), Limits: limits, Log: log.With("component", "ra")})
 	if err != nil {
@@ -160,7 +161,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*Server, err
 		Meta: acme.Meta{
 			TermsOfService: cfg.ACME.TermsOfService, Website: cfg.ACME.Website,
 			CAAIdentities: cfg.ACME.CAAIdentities, ExternalAccountRequired: cfg.ACME.EABRequired,
-			Profiles: profileDescriptions(Profiles(cfg)),
+			Profiles: profileDescriptions(profiles),
 		},
 		EABKeys: eabKeys,
 	}, s.ra, jose.NewVerifier(nonces, s.store, s.kidPrefix()), nonces, log.With("component", "wfe"))
